@@ -1,0 +1,1 @@
+//! Chapter: a memory-budget guardrail that flags or refuses.

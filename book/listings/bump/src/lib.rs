@@ -1,0 +1,1 @@
+//! Chapter: a lock-free bump arena with a System fallback.

@@ -1,0 +1,1 @@
+//! Chapter: a counting shim around System with global atomics.

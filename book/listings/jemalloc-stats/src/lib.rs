@@ -1,0 +1,1 @@
+//! Chapter: jemalloc and its statistics through tikv-jemalloc-ctl.

@@ -1,0 +1,1 @@
+//! Chapter: Layout — size, alignment, arrays, padding and Layout's errors.

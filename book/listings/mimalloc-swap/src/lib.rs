@@ -1,0 +1,1 @@
+//! Chapter: the same workload with mimalloc as the global allocator.

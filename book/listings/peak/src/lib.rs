@@ -1,0 +1,1 @@
+//! Chapter: live and peak bytes, with alloc_zeroed and realloc forwarded exactly.

@@ -1,0 +1,69 @@
+//! The table of subcommands. Each entry names its module's entry point, so
+//! adding a command is one line here plus its own module.
+
+use crate::test_cmd;
+
+/// A subcommand: its name, its usage line, what it does, and its entry point.
+pub struct Command {
+    pub name: &'static str,
+    pub usage: &'static str,
+    pub about: &'static str,
+    pub run: fn(&[String]) -> Result<(), String>,
+}
+
+pub const COMMANDS: &[Command] = &[
+    Command {
+        name: "test",
+        usage: "test",
+        about: "run every check the project has (the command CI runs)",
+        run: test_cmd::run,
+    },
+    Command {
+        name: "help",
+        usage: "help",
+        about: "show this list",
+        run: help,
+    },
+];
+
+pub fn dispatch(args: &[String]) -> Result<(), String> {
+    let Some(name) = args.first() else {
+        print_help();
+        return Err("no command given".into());
+    };
+    if matches!(name.as_str(), "-h" | "--help") {
+        print_help();
+        return Ok(());
+    }
+    match COMMANDS.iter().find(|c| c.name == name) {
+        Some(cmd) => (cmd.run)(&args[1..]),
+        None => Err(format!(
+            "unknown command `{name}`; valid commands: {}",
+            COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+        )),
+    }
+}
+
+fn help(args: &[String]) -> Result<(), String> {
+    if let Some(extra) = args.first() {
+        return Err(format!("`help` takes no arguments, got `{extra}`"));
+    }
+    print_help();
+    Ok(())
+}
+
+fn print_help() {
+    println!("usage: cargo workbook <command> [args]\n\ncommands:");
+    let width = COMMANDS.iter().map(|c| c.usage.len()).max().unwrap_or(0);
+    for c in COMMANDS {
+        println!("  {:width$}  {}", c.usage, c.about);
+    }
+}
+
+/// Rejects arguments for commands that take none.
+pub fn no_args(command: &str, args: &[String]) -> Result<(), String> {
+    match args.first() {
+        Some(extra) => Err(format!("`{command}` takes no arguments, got `{extra}`")),
+        None => Ok(()),
+    }
+}

@@ -1,0 +1,19 @@
+//! `cargo workbook <command>` — see `cargo workbook help`.
+
+mod commands;
+mod project;
+mod test_cmd;
+mod tool_cache;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match commands::dispatch(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}

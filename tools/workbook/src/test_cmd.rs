@@ -1,0 +1,86 @@
+//! `cargo workbook test`: every check, in order, with a summary at the end.
+//! Later steps do not run once one fails? They do: a learner and CI both want
+//! to see everything that is wrong at once, so every step runs and the
+//! summary lists each one.
+
+use std::time::Instant;
+
+use crate::commands::no_args;
+use crate::project;
+
+/// The crates that must also build for `wasm32-unknown-unknown`, because
+/// the playground uses them.
+pub const WASM_CRATES: &[&str] = &["alloc-measure", "layout", "counting", "peak", "budget", "bump"];
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+struct Step {
+    name: &'static str,
+    run: fn(&std::path::Path) -> Result<(), String>,
+}
+
+const STEPS: &[Step] = &[
+    Step { name: "formatting (cargo fmt --check)", run: fmt },
+    Step { name: "lints (cargo clippy, warnings denied)", run: clippy },
+    Step { name: "tests of every default member (cargo test)", run: tests },
+    Step { name: "allocator crates build for wasm32", run: wasm_build },
+];
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    no_args("test", args)?;
+    let root = project::root()?;
+    let mut results = Vec::new();
+    for step in STEPS {
+        println!("\n==> {}", step.name);
+        let started = Instant::now();
+        let outcome = (step.run)(&root);
+        if let Err(e) = &outcome {
+            eprintln!("FAILED: {e}");
+        }
+        results.push((step.name, outcome, started.elapsed()));
+    }
+
+    println!("\nSummary:");
+    for (name, outcome, took) in &results {
+        let mark = if outcome.is_ok() { "pass" } else { "FAIL" };
+        println!("  [{mark}] {name} ({:.1} s)", took.as_secs_f64());
+    }
+    let failed = results.iter().filter(|(_, o, _)| o.is_err()).count();
+    if failed == 0 {
+        println!("all {} checks passed", results.len());
+        Ok(())
+    } else {
+        Err(format!("{failed} of {} checks failed", results.len()))
+    }
+}
+
+fn fmt(root: &std::path::Path) -> Result<(), String> {
+    project::run_status(project::cargo(root).args(["fmt", "--all", "--check"]))
+}
+
+fn clippy(root: &std::path::Path) -> Result<(), String> {
+    project::run_status(project::cargo(root).args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--quiet",
+        "--",
+        "-D",
+        "warnings",
+    ]))
+}
+
+fn tests(root: &std::path::Path) -> Result<(), String> {
+    project::run_status(project::cargo(root).args(["test", "--quiet"]))
+}
+
+fn wasm_build(root: &std::path::Path) -> Result<(), String> {
+    let mut cmd = project::cargo(root);
+    cmd.args(["build", "--quiet", "--lib", "--target", WASM_TARGET]);
+    for krate in WASM_CRATES {
+        cmd.args(["--package", krate]);
+    }
+    project::run_status(&mut cmd).map_err(|e| {
+        format!("{e}\n(if the target is missing: rustup target add {WASM_TARGET})")
+    })
+}
