@@ -19,6 +19,24 @@ pub const COMMANDS: &[Command] = &[
         run: test_cmd::run,
     },
     Command {
+        name: "book",
+        usage: "book",
+        about: "build the book into book/build (installs mdBook once)",
+        run: crate::book_cmd::run_book,
+    },
+    Command {
+        name: "serve",
+        usage: "serve [--port N]",
+        about: "serve the book on http://127.0.0.1:3000, rebuilding on changes",
+        run: crate::book_cmd::run_serve,
+    },
+    Command {
+        name: "playground",
+        usage: "playground [--serve [--port N]]",
+        about: "build the wasm playground into playground/pkg (and serve it on 127.0.0.1:8001)",
+        run: crate::playground_cmd::run,
+    },
+    Command {
         name: "help",
         usage: "help",
         about: "show this list",

@@ -1,6 +1,9 @@
 //! `cargo workbook <command>` — see `cargo workbook help`.
 
+mod book_cmd;
 mod commands;
+mod playground_cmd;
+mod playground_web;
 mod project;
 mod test_cmd;
 mod tool_cache;

@@ -22,8 +22,11 @@ struct Step {
 const STEPS: &[Step] = &[
     Step { name: "formatting (cargo fmt --check)", run: fmt },
     Step { name: "lints (cargo clippy, warnings denied)", run: clippy },
+    // Before the tests: it installs mdBook, which the runner's tests use.
+    Step { name: "book: builds with zero runner errors, links resolve, every listing used, no hand-typed output", run: crate::book_cmd::check },
     Step { name: "tests of every default member (cargo test)", run: tests },
     Step { name: "allocator crates build for wasm32", run: wasm_build },
+    Step { name: "playground: wasm tests and end-to-end in headless Chromium", run: crate::playground_cmd::check },
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {

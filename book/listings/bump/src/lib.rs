@@ -1,1 +1,276 @@
 //! Chapter: a lock-free bump arena with a System fallback.
+//!
+//! [`BumpAlloc`] hands out slices of a fixed array by advancing one atomic
+//! offset. Allocation is a compare-and-swap; freeing an arena block does
+//! nothing (the bump trade-off); requests that do not fit go to [`System`].
+//!
+//! ```
+//! use std::alloc::{GlobalAlloc, Layout};
+//! use bump::BumpAlloc;
+//!
+//! static ARENA: BumpAlloc<1024> = BumpAlloc::new();
+//!
+//! let layout = Layout::from_size_align(100, 64).unwrap();
+//! // SAFETY: the layout has a non-zero size.
+//! let ptr = unsafe { ARENA.alloc(layout) };
+//! assert_eq!(ptr.addr() % 64, 0);
+//! assert!(ARENA.arena_offset(ptr).is_some());
+//! // SAFETY: `ptr` came from `ARENA.alloc(layout)` and is not used again.
+//! unsafe { ARENA.dealloc(ptr, layout) };
+//! ```
+//!
+//! The library has no threads and no processes, so it also builds for
+//! `wasm32-unknown-unknown`, where the playground drives the same type.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+// ANCHOR: align
+/// Rounds `addr` up to the next multiple of `align`.
+///
+/// Returns `None` if `align` is not a power of two or the result does not fit
+/// in a `usize`.
+pub const fn align_up(addr: usize, align: usize) -> Option<usize> {
+    if !align.is_power_of_two() {
+        return None;
+    }
+    match addr.checked_add(align - 1) {
+        Some(bumped) => Some(bumped & !(align - 1)),
+        None => None,
+    }
+}
+
+/// The WRONG way: round the offset, then add the base.
+///
+/// The result is aligned only if `base` itself is a multiple of `align`.
+pub const fn offset_aligned_address(base: usize, offset: usize, align: usize) -> Option<usize> {
+    match align_up(offset, align) {
+        Some(aligned_offset) => base.checked_add(aligned_offset),
+        None => None,
+    }
+}
+
+/// The right way (bumpalo's): add the base, then round the address.
+pub const fn address_aligned(base: usize, offset: usize, align: usize) -> Option<usize> {
+    match base.checked_add(offset) {
+        Some(addr) => align_up(addr, align),
+        None => None,
+    }
+}
+// ANCHOR_END: align
+
+// ANCHOR: types
+/// The arena bytes. `align(16)` is all the base is promised: a request for a
+/// larger alignment has to be aligned by address, not by offset.
+#[repr(align(16))]
+struct Arena<const N: usize>(UnsafeCell<[u8; N]>);
+
+/// A bump allocator over `N` bytes that falls back to [`System`].
+///
+/// `#[repr(C)]` puts the arena first, so the arena starts where the struct
+/// starts; tests and the book use that to place it at a chosen alignment.
+#[repr(C)]
+pub struct BumpAlloc<const N: usize> {
+    arena: Arena<N>,
+    /// Bytes consumed so far, padding included. Only ever grows (until
+    /// [`BumpAlloc::reset`]).
+    offset: AtomicUsize,
+    /// Total bytes skipped to align blocks.
+    padding: AtomicUsize,
+    /// Requests sent to `System`.
+    fallbacks: AtomicUsize,
+    /// `System` blocks not yet freed.
+    fallback_live: AtomicUsize,
+}
+
+// SAFETY: the arena bytes are never read or written by `BumpAlloc` itself;
+// they are reached only through pointers returned by `alloc`, and the
+// compare-and-swap on `offset` gives every such pointer a range no other
+// block shares. All other fields are atomics.
+unsafe impl<const N: usize> Sync for BumpAlloc<N> {}
+// ANCHOR_END: types
+
+impl<const N: usize> BumpAlloc<N> {
+    /// An empty arena; `const`, so it can initialise a `static`.
+    pub const fn new() -> Self {
+        Self {
+            arena: Arena(UnsafeCell::new([0; N])),
+            offset: AtomicUsize::new(0),
+            padding: AtomicUsize::new(0),
+            fallbacks: AtomicUsize::new(0),
+            fallback_live: AtomicUsize::new(0),
+        }
+    }
+
+    /// The arena's size in bytes.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    /// Arena bytes consumed, alignment padding included.
+    pub fn used(&self) -> usize {
+        self.offset.load(Ordering::Relaxed)
+    }
+
+    /// Arena bytes skipped to satisfy alignments.
+    pub fn padding_wasted(&self) -> usize {
+        self.padding.load(Ordering::Relaxed)
+    }
+
+    /// Requests that went to `System` because they did not fit (failed ones
+    /// included).
+    pub fn fallback_count(&self) -> usize {
+        self.fallbacks.load(Ordering::Relaxed)
+    }
+
+    /// Blocks obtained from `System` and not yet freed.
+    pub fn fallback_live(&self) -> usize {
+        self.fallback_live.load(Ordering::Relaxed)
+    }
+
+    /// The address of the arena's first byte (guaranteed only to be a
+    /// multiple of 16).
+    pub fn base_addr(&self) -> usize {
+        self.base().addr()
+    }
+
+    /// The offset of `ptr` inside the arena, or `None` if `ptr` is not an
+    /// arena address (a fallback block or a zero-size allocation).
+    pub fn arena_offset(&self, ptr: *const u8) -> Option<usize> {
+        let offset = ptr.addr().checked_sub(self.base_addr())?;
+        (offset < N).then_some(offset)
+    }
+
+    /// Starts the arena over: the whole capacity is free again and the
+    /// padding and fallback counters return to zero. `fallback_live` keeps
+    /// counting System blocks still out there; `dealloc` still frees them
+    /// correctly, since it routes by address.
+    ///
+    /// # Safety
+    ///
+    /// No block handed out from the arena may be used after this call (new
+    /// blocks will reuse its bytes), and no other thread may allocate from
+    /// this instance while it runs. A global allocator's arena can therefore
+    /// never be reset: the runtime holds blocks in it.
+    pub unsafe fn reset(&self) {
+        self.offset.store(0, Ordering::Relaxed);
+        self.padding.store(0, Ordering::Relaxed);
+        self.fallbacks.store(0, Ordering::Relaxed);
+    }
+
+    fn base(&self) -> *mut u8 {
+        self.arena.0.get().cast::<u8>()
+    }
+
+    // ANCHOR: fallback
+    /// Serves a request the arena cannot hold.
+    fn fallback(&self, layout: Layout) -> *mut u8 {
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller of `alloc` guarantees `layout` is valid and
+        // non-zero-sized (zero-size requests never reach this function).
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            self.fallback_live.fetch_add(1, Ordering::Relaxed);
+        }
+        ptr
+    }
+    // ANCHOR_END: fallback
+}
+
+impl<const N: usize> Default for BumpAlloc<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// ANCHOR: global_alloc
+// SAFETY: `alloc` returns either null, a well-aligned dangling pointer for a
+// zero-size layout, a `System` block, or an arena range of `layout.size()`
+// bytes aligned to `layout.align()` that no other live block overlaps (the
+// successful compare-and-swap reserved it for this call alone). `dealloc`
+// frees exactly the pointers that came from `System`.
+unsafe impl<const N: usize> GlobalAlloc for BumpAlloc<N> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let (size, align) = (layout.size(), layout.align());
+        if size == 0 {
+            // Nothing to store: a non-null, aligned address is enough.
+            return std::ptr::without_provenance_mut(align);
+        }
+        let base = self.base_addr();
+        let mut current = self.offset.load(Ordering::Relaxed);
+        loop {
+            // Align the ADDRESS: the base is only 16-aligned, so rounding
+            // the offset would be wrong for larger alignments.
+            let start =
+                address_aligned(base, current, align).and_then(|addr| addr.checked_sub(base));
+            let Some(start) = start else {
+                return self.fallback(layout);
+            };
+            let Some(end) = start.checked_add(size).filter(|&end| end <= N) else {
+                return self.fallback(layout);
+            };
+            match self.offset.compare_exchange_weak(
+                current,
+                end,
+                Ordering::Relaxed,
+                Ordering::Relaxed,
+            ) {
+                Ok(_) => {
+                    self.padding
+                        .fetch_add(start.saturating_sub(current), Ordering::Relaxed);
+                    // SAFETY: `start + size <= N`, so the block lies inside
+                    // the arena array and `add` stays in bounds.
+                    return unsafe { self.base().add(start) };
+                }
+                // Another thread moved the offset: retry from its value.
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if layout.size() == 0 || self.arena_offset(ptr).is_some() {
+            // Dangling zero-size pointers and arena blocks are not freed.
+            return;
+        }
+        self.fallback_live.fetch_sub(1, Ordering::Relaxed);
+        // SAFETY: `ptr` is not an arena address and not zero-sized, so it
+        // came from `self.fallback`, i.e. from `System.alloc(layout)`, and the
+        // caller promises it is freed once, with the same layout.
+        unsafe { System.dealloc(ptr, layout) };
+    }
+}
+// ANCHOR_END: global_alloc
+
+// ANCHOR: under_aligned
+/// A [`BumpAlloc`] whose arena starts exactly 16 bytes past a 4096-byte
+/// boundary: aligned to 16, but not to 32, 64, ... or 4096.
+///
+/// Real arenas land wherever the linker or allocator puts them, so a base
+/// that happens to be 64-aligned can hide the offset-rounding bug. This one
+/// shows it every time.
+#[repr(C, align(4096))]
+pub struct UnderAligned<const N: usize> {
+    skip: [u8; 16],
+    /// The arena, at `16 (mod 4096)` because `BumpAlloc` is `#[repr(C)]`
+    /// with the arena as its first field.
+    pub bump: BumpAlloc<N>,
+}
+// ANCHOR_END: under_aligned
+
+impl<const N: usize> UnderAligned<N> {
+    /// An empty arena, 16 bytes past a page boundary.
+    pub const fn new() -> Self {
+        Self {
+            skip: [0; 16],
+            bump: BumpAlloc::new(),
+        }
+    }
+}
+
+impl<const N: usize> Default for UnderAligned<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}

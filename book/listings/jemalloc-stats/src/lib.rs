@@ -1,1 +1,99 @@
 //! Chapter: jemalloc and its statistics through tikv-jemalloc-ctl.
+//!
+//! These helpers read jemalloc's own counters. They describe the program's
+//! heap only when jemalloc is the global allocator:
+//!
+//! ```ignore
+//! #[global_allocator]
+//! static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+//! ```
+//!
+//! Nothing here unwraps: every read returns a `Result`.
+
+use std::io;
+use std::path::Path;
+use std::process::Command;
+
+pub use tikv_jemalloc_ctl::Error;
+use tikv_jemalloc_ctl::{epoch, opt, stats};
+
+/// The variable a prefixed jemalloc build (tikv-jemallocator's) reads its
+/// runtime configuration from.
+pub const CONF_VAR: &str = "_RJEM_MALLOC_CONF";
+/// The variable an unprefixed jemalloc (for example a system `libjemalloc`)
+/// reads; tikv-jemallocator ignores it.
+pub const UNPREFIXED_CONF_VAR: &str = "MALLOC_CONF";
+/// The argument that makes the chapter's program print only `opt.narenas`.
+pub const PRINT_NARENAS_ARG: &str = "--print-narenas";
+
+// ANCHOR: read_stats
+/// Two of jemalloc's process-wide counters, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryStats {
+    /// Bytes the program has allocated and not freed.
+    pub allocated: usize,
+    /// Bytes of physical memory jemalloc holds (in pages it has touched),
+    /// including its own metadata and freed memory not yet returned.
+    pub resident: usize,
+}
+
+/// Refreshes jemalloc's statistics. It caches them, and a read returns the
+/// values as of the last epoch advance.
+pub fn advance_epoch() -> Result<u64, Error> {
+    epoch::advance()
+}
+
+/// Advances the epoch, then reads `stats.allocated` and `stats.resident`.
+pub fn read_stats() -> Result<MemoryStats, Error> {
+    advance_epoch()?;
+    Ok(MemoryStats {
+        allocated: stats::allocated::read()?,
+        resident: stats::resident::read()?,
+    })
+}
+// ANCHOR_END: read_stats
+
+/// Signed difference of two counters: `after - before`.
+pub fn change(before: usize, after: usize) -> i128 {
+    after as i128 - before as i128
+}
+
+// ANCHOR: narenas
+/// The number of arenas jemalloc was configured with (`opt.narenas`), fixed
+/// when it initialised: the default (4 per CPU) unless the configuration
+/// variable set it.
+pub fn narenas() -> Result<u32, Error> {
+    opt::narenas::read()
+}
+
+/// Runs `exe PRINT_NARENAS_ARG` with both configuration variables removed
+/// and then `setting` (a `(variable, value)` pair) applied, and returns the
+/// `opt.narenas` the child printed.
+pub fn narenas_in_child(exe: &Path, setting: Option<(&str, &str)>) -> io::Result<u32> {
+    let mut command = Command::new(exe);
+    command
+        .arg(PRINT_NARENAS_ARG)
+        .env_remove(CONF_VAR)
+        .env_remove(UNPREFIXED_CONF_VAR);
+    if let Some((variable, value)) = setting {
+        command.env(variable, value);
+    }
+    let output = command.output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(io::Error::other(format!(
+            "{} {PRINT_NARENAS_ARG} failed ({}): {}",
+            exe.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    stdout.trim().parse().map_err(|e| {
+        io::Error::other(format!(
+            "{} {PRINT_NARENAS_ARG} printed {:?}, not a number: {e}",
+            exe.display(),
+            stdout.trim()
+        ))
+    })
+}
+// ANCHOR_END: narenas

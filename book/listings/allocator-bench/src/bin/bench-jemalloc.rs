@@ -1,0 +1,10 @@
+//! The benchmark under jemalloc (see `allocator_bench::child`).
+
+use std::process::ExitCode;
+
+#[global_allocator]
+static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
+fn main() -> ExitCode {
+    allocator_bench::child::main("jemalloc", allocator_bench::child::Hooks::default())
+}

@@ -1,0 +1,194 @@
+//! Measure, don't guess: the same workloads under every allocator of the book.
+//!
+//! A program has exactly one global allocator, chosen when it is compiled,
+//! so each allocator gets its own small program (`src/bin/bench-*.rs`). All
+//! of them call [`child::main`], which times one workload and prints the
+//! result as one JSON line. The `allocator-bench` program runs every one of
+//! them as a child process, compares each with `System` from the same run,
+//! and writes the report ([`report`]).
+
+pub mod child;
+pub mod harness;
+pub mod report;
+pub mod workloads;
+
+use serde::{Deserialize, Serialize};
+
+pub use workloads::Workload;
+
+/// How much work each workload does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Tiny sizes, for tests: checks results, not speed.
+    Smoke,
+    /// A few seconds in all (used while the book builds).
+    Quick,
+    /// The real measurement: more work per repetition, more repetitions.
+    Full,
+}
+
+impl Mode {
+    pub const ALL: [Mode; 3] = [Mode::Smoke, Mode::Quick, Mode::Full];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Smoke => "smoke",
+            Mode::Quick => "quick",
+            Mode::Full => "full",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Mode> {
+        Mode::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    pub fn sizes(self) -> Sizes {
+        match self {
+            Mode::Smoke => Sizes {
+                churn_ops: 1_000,
+                batch_blocks: 500,
+                cross_thread_messages: 500,
+                vec_count: 10,
+                vec_len: 100,
+                strings: 1_000,
+                warmup: 0,
+                reps: 3,
+            },
+            Mode::Quick => Sizes {
+                churn_ops: 200_000,
+                batch_blocks: 50_000,
+                cross_thread_messages: 50_000,
+                vec_count: 100,
+                vec_len: 1_024,
+                strings: 100_000,
+                warmup: 1,
+                reps: 7,
+            },
+            Mode::Full => Sizes {
+                churn_ops: 250_000,
+                batch_blocks: 100_000,
+                cross_thread_messages: 200_000,
+                vec_count: 400,
+                vec_len: 1_024,
+                strings: 100_000,
+                warmup: 2,
+                reps: 21,
+            },
+        }
+    }
+}
+
+/// The size of every workload in one mode, and how often each is timed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    /// Blocks allocated and freed by [`workloads::churn`].
+    pub churn_ops: u64,
+    /// Blocks alive at once in [`workloads::batch`].
+    pub batch_blocks: u64,
+    /// Boxes sent from one thread to the other.
+    pub cross_thread_messages: u64,
+    /// Vectors grown by [`workloads::vec_growth`], and their final length.
+    pub vec_count: u64,
+    pub vec_len: u64,
+    /// Strings built by [`workloads::format_strings`].
+    pub strings: u64,
+    /// Untimed runs before the timed ones.
+    pub warmup: usize,
+    /// Timed runs; the report shows their median.
+    pub reps: usize,
+}
+
+/// One allocator of the comparison and the program that runs it.
+#[derive(Clone, Copy, Debug)]
+pub struct AllocatorSpec {
+    /// Its name in the report.
+    pub name: &'static str,
+    /// The program (a sibling of `allocator-bench`) that has it as its
+    /// global allocator.
+    pub bin: &'static str,
+    /// One line for the report.
+    pub about: &'static str,
+    /// The workloads it takes part in.
+    pub workloads: &'static [Workload],
+}
+
+/// The baseline every other allocator is compared with.
+pub const BASELINE: &str = "system";
+
+/// Every allocator, in report order; the first is [`BASELINE`].
+pub const ALLOCATORS: &[AllocatorSpec] = &[
+    AllocatorSpec {
+        name: BASELINE,
+        bin: "bench-system",
+        about: "`std::alloc::System`, the platform's malloc",
+        workloads: &Workload::ALL,
+    },
+    AllocatorSpec {
+        name: "mimalloc",
+        bin: "bench-mimalloc",
+        about: "`mimalloc::MiMalloc`",
+        workloads: &Workload::ALL,
+    },
+    AllocatorSpec {
+        name: "jemalloc",
+        bin: "bench-jemalloc",
+        about: "`tikv_jemallocator::Jemalloc`",
+        workloads: &Workload::ALL,
+    },
+    AllocatorSpec {
+        name: "counting-global",
+        bin: "bench-counting-global",
+        about: "`counting::CountingAlloc`: System plus process-wide atomic counters",
+        workloads: &Workload::ALL,
+    },
+    AllocatorSpec {
+        name: "counting-per-thread",
+        bin: "bench-counting-per-thread",
+        about: "`alloc_measure::PerThread<System>`: System plus thread-local counters",
+        workloads: &Workload::ALL,
+    },
+    AllocatorSpec {
+        name: "bump",
+        bin: "bench-bump",
+        about: "`bump::BumpAlloc` as the global allocator: one atomic offset, frees nothing, System fallback",
+        workloads: &Workload::ALL,
+    },
+    AllocatorSpec {
+        name: "bumpalo",
+        bin: "bench-bumpalo",
+        about: "`bumpalo::Bump`, a scoped single-thread arena (System stays global): batch only",
+        workloads: &[Workload::Batch],
+    },
+];
+
+/// The allocator called `name`.
+pub fn allocator(name: &str) -> Option<&'static AllocatorSpec> {
+    ALLOCATORS.iter().find(|a| a.name == name)
+}
+
+/// What one child measured: one allocator on one workload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cell {
+    pub allocator: String,
+    pub workload: String,
+    /// Operations per timed run (the unit is the workload's `op`).
+    pub ops_per_rep: u64,
+    pub warmup: usize,
+    pub reps: usize,
+    /// Nanoseconds per operation over the timed runs.
+    pub timing: harness::Timing,
+    /// The workload's result, equal to [`Workload::expected`].
+    pub checksum: u64,
+    /// For an arena: how full it got and how many requests it passed on.
+    pub arena: Option<ArenaUse>,
+}
+
+/// How a fixed-size arena coped with one workload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArenaUse {
+    pub capacity_bytes: u64,
+    pub used_bytes: u64,
+    /// Requests that did not fit and went to `System` during the workload.
+    pub fallbacks: u64,
+}

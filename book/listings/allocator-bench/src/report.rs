@@ -1,0 +1,459 @@
+//! Turning the children's measurements into the report: ratios against
+//! `System` from the same run, the targets, Markdown, and an SVG chart.
+
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{ALLOCATORS, BASELINE, Cell, Mode, Workload};
+
+/// Where and how the numbers were measured.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Machine {
+    /// `std::thread::available_parallelism`.
+    pub cores: usize,
+    pub rustc: String,
+    /// `release` or `debug`: a debug build's numbers mean little.
+    pub profile: String,
+    pub os: String,
+    pub arch: String,
+    pub mode: Mode,
+}
+
+impl Machine {
+    /// This machine and build.
+    pub fn current(mode: Mode) -> Machine {
+        Machine {
+            cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            rustc: env!("BENCH_RUSTC_VERSION").to_owned(),
+            profile: if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned(),
+            os: std::env::consts::OS.to_owned(),
+            arch: std::env::consts::ARCH.to_owned(),
+            mode,
+        }
+    }
+}
+
+/// One allocator's median time on one workload divided by System's.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ratio {
+    pub allocator: String,
+    pub workload: String,
+    /// Below 1 is faster than System.
+    pub time_ratio: f64,
+}
+
+/// A goal from the issue and how this run did against it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Target {
+    pub goal: String,
+    pub observed: String,
+    /// `None` for an information line that has no threshold, or when a
+    /// number it needs was not measured.
+    pub pass: Option<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub machine: Machine,
+    pub cells: Vec<Cell>,
+    /// Every measured cell except System's own, in table order.
+    pub ratios: Vec<Ratio>,
+    pub targets: Vec<Target>,
+}
+
+impl Report {
+    pub fn new(machine: Machine, cells: Vec<Cell>) -> Report {
+        let ratios = ratios(&cells);
+        let mut report = Report {
+            machine,
+            cells,
+            ratios,
+            targets: Vec::new(),
+        };
+        report.targets = targets(&report);
+        report
+    }
+
+    pub fn cell(&self, allocator: &str, workload: Workload) -> Option<&Cell> {
+        self.cells
+            .iter()
+            .find(|c| c.allocator == allocator && c.workload == workload.name())
+    }
+
+    pub fn ratio(&self, allocator: &str, workload: Workload) -> Option<f64> {
+        self.ratios
+            .iter()
+            .find(|r| r.allocator == allocator && r.workload == workload.name())
+            .map(|r| r.time_ratio)
+    }
+}
+
+fn ratios(cells: &[Cell]) -> Vec<Ratio> {
+    let mut out = Vec::new();
+    for workload in Workload::ALL {
+        let of = |name: &str| {
+            cells
+                .iter()
+                .find(|c| c.allocator == name && c.workload == workload.name())
+        };
+        let Some(base) = of(BASELINE).filter(|c| c.timing.median_ns > 0.0) else {
+            continue;
+        };
+        for spec in ALLOCATORS.iter().filter(|a| a.name != BASELINE) {
+            if let Some(cell) = of(spec.name) {
+                out.push(Ratio {
+                    allocator: spec.name.to_owned(),
+                    workload: workload.name().to_owned(),
+                    time_ratio: cell.timing.median_ns / base.timing.median_ns,
+                });
+            }
+        }
+    }
+    out
+}
+
+// ANCHOR: targets
+/// How many times faster than System (the inverse of the time ratio).
+fn speedup(ratio: f64) -> f64 {
+    1.0 / ratio
+}
+
+fn targets(report: &Report) -> Vec<Target> {
+    let batch = Workload::Batch;
+    let mut out = Vec::new();
+    for (allocator, at_least) in [("bump", 1.5), ("bumpalo", 3.0)] {
+        let ratio = report.ratio(allocator, batch);
+        out.push(Target {
+            goal: format!("batch: {allocator} at least {at_least}× faster than System"),
+            observed: ratio.map_or("not measured".into(), |r| {
+                format!("{:.2}× faster", speedup(r))
+            }),
+            pass: ratio.map(|r| speedup(r) >= at_least),
+        });
+    }
+    let per_thread = report.ratio("counting-per-thread", batch);
+    let global = report.ratio("counting-global", batch);
+    out.push(Target {
+        goal: "batch: per-thread counting shim takes at most 1.25× System's time".into(),
+        observed: format!(
+            "{} (the global-atomic shim: {})",
+            per_thread.map_or("not measured".into(), |r| format!("{r:.2}×")),
+            global.map_or("not measured".into(), |r| format!("{r:.2}×")),
+        ),
+        pass: per_thread.map(|r| r <= 1.25),
+    });
+    // The article promises "double-digit-percent gains": at least 10 %
+    // faster, i.e. a time ratio of 1/1.1 or less.
+    for allocator in ["mimalloc", "jemalloc"] {
+        let measured: Vec<(Workload, f64)> = Workload::ALL
+            .into_iter()
+            .filter_map(|w| report.ratio(allocator, w).map(|r| (w, r)))
+            .collect();
+        let gains = measured.iter().filter(|(_, r)| speedup(*r) >= 1.1).count();
+        let each: Vec<String> = measured
+            .iter()
+            .map(|(w, r)| format!("{} {:.2}×", w.name(), speedup(*r)))
+            .collect();
+        out.push(Target {
+            goal: format!("{allocator} vs System on every workload (speed-up; the article's ≥ 10 % gain)"),
+            observed: format!(
+                "{}; ≥ 10 % faster on {gains} of {}",
+                each.join(", "),
+                measured.len()
+            ),
+            pass: None,
+        });
+    }
+    out
+}
+// ANCHOR_END: targets
+
+fn allocators_in(report: &Report) -> Vec<&'static str> {
+    ALLOCATORS
+        .iter()
+        .map(|a| a.name)
+        .filter(|name| report.cells.iter().any(|c| c.allocator == *name))
+        .collect()
+}
+
+/// The report as Markdown (what the program prints and the book shows).
+pub fn markdown(report: &Report) -> String {
+    let m = &report.machine;
+    let names = allocators_in(report);
+    let mut s = String::new();
+    let runs = report.cells.first().map_or((0, 0), |c| (c.reps, c.warmup));
+    let _ = writeln!(s, "### Allocator benchmark ({} mode)\n", m.mode.name());
+    let _ = writeln!(
+        s,
+        "Measured here: {} core(s), {}, {} build, {}/{}. Each number is the median of {} timed \
+         runs after {} warm-up run(s); ± is half the interquartile range. Each allocator runs in \
+         its own process, one workload at a time.\n",
+        m.cores, m.rustc, m.profile, m.os, m.arch, runs.0, runs.1
+    );
+    if m.profile != "release" {
+        let _ = writeln!(
+            s,
+            "*A debug build: optimisations are off, so these numbers say little. \
+             Use `cargo workbook bench` for a release build.*\n"
+        );
+    }
+
+    let _ = writeln!(s, "**Median time per operation (ns)**\n");
+    let _ = writeln!(s, "| workload | one operation | {} |", names.join(" | "));
+    let _ = writeln!(s, "|---|---|{}", "---:|".repeat(names.len()));
+    for workload in Workload::ALL {
+        let row: Vec<String> = names
+            .iter()
+            .map(|name| match report.cell(name, workload) {
+                Some(c) => format!(
+                    "{:.1} ±{:.0}%",
+                    c.timing.median_ns,
+                    c.timing.spread_percent()
+                ),
+                None => "—".into(),
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} |",
+            workload.name(),
+            workload.op(),
+            row.join(" | ")
+        );
+    }
+
+    let others: Vec<&str> = names.iter().copied().filter(|n| *n != BASELINE).collect();
+    let _ = writeln!(
+        s,
+        "\n**Time relative to System in the same run** (below 1.00 is faster)\n"
+    );
+    let _ = writeln!(s, "| workload | {} |", others.join(" | "));
+    let _ = writeln!(s, "|---|{}", "---:|".repeat(others.len()));
+    for workload in Workload::ALL {
+        let row: Vec<String> = others
+            .iter()
+            .map(|name| {
+                report
+                    .ratio(name, workload)
+                    .map_or("—".into(), |r| format!("{r:.2}"))
+            })
+            .collect();
+        let _ = writeln!(s, "| {} | {} |", workload.name(), row.join(" | "));
+    }
+
+    let _ = writeln!(s, "\n**Targets** (goals to compare with, not tests)\n");
+    for t in &report.targets {
+        let mark = match t.pass {
+            Some(true) => "PASS",
+            Some(false) => "MISS",
+            None => "INFO",
+        };
+        let _ = writeln!(s, "- {mark} — {}: {}", t.goal, t.observed);
+    }
+
+    let _ = writeln!(s, "\n**The allocators**\n");
+    for spec in ALLOCATORS.iter().filter(|a| names.contains(&a.name)) {
+        let _ = writeln!(s, "- {}: {}", spec.name, spec.about);
+    }
+    let arena_cells: Vec<&Cell> = report.cells.iter().filter(|c| c.arena.is_some()).collect();
+    if let Some(first) = arena_cells.first().and_then(|c| c.arena) {
+        let fallbacks: Vec<String> = arena_cells
+            .iter()
+            .filter_map(|c| c.arena.map(|a| (c, a)))
+            .map(|(c, a)| {
+                format!(
+                    "{} {} ({} MiB used)",
+                    c.workload,
+                    a.fallbacks,
+                    a.used_bytes >> 20
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "\nThe bump arena holds {} MiB and never reuses a freed block, so every run touches \
+             fresh memory. Requests that fell back to System, per workload: {}.",
+            first.capacity_bytes >> 20,
+            fallbacks.join(", ")
+        );
+    }
+    s
+}
+
+const ROW_HEIGHT: usize = 20;
+const LABEL_WIDTH: usize = 250;
+const BAR_AREA: usize = 420;
+const TOP: usize = 40;
+const COLORS: [&str; 7] = [
+    "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1",
+];
+
+/// A horizontal bar per ratio, grouped by workload, with a line at 1.0
+/// (System). Plain SVG, no dependencies.
+pub fn svg(report: &Report) -> String {
+    let rows = report.ratios.len();
+    let width = LABEL_WIDTH + BAR_AREA + 80;
+    let height = TOP + rows * ROW_HEIGHT + 30;
+    let largest = report
+        .ratios
+        .iter()
+        .map(|r| r.time_ratio)
+        .fold(1.0_f64, f64::max)
+        * 1.05;
+    let x_of = |ratio: f64| LABEL_WIDTH as f64 + ratio / largest * BAR_AREA as f64;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
+    );
+    let _ = writeln!(
+        s,
+        r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="10" y="22" font-size="14" font-weight="bold">Time relative to System ({} mode, {} cores; shorter is faster)</text>"#,
+        report.machine.mode.name(),
+        report.machine.cores
+    );
+    for (i, r) in report.ratios.iter().enumerate() {
+        let y = TOP + i * ROW_HEIGHT;
+        let color_index = ALLOCATORS
+            .iter()
+            .position(|a| a.name == r.allocator)
+            .unwrap_or(0);
+        let color = COLORS[color_index % COLORS.len()];
+        let bar = (x_of(r.time_ratio) - LABEL_WIDTH as f64).max(1.0);
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="{}" text-anchor="end">{} · {}</text>"#,
+            LABEL_WIDTH - 8,
+            y + 14,
+            escape(&r.workload),
+            escape(&r.allocator)
+        );
+        let _ = writeln!(
+            s,
+            r#"<rect class="bar" x="{LABEL_WIDTH}" y="{}" width="{bar:.1}" height="{}" fill="{color}"><title>{} on {}: {:.3}</title></rect>"#,
+            y + 3,
+            ROW_HEIGHT - 6,
+            escape(&r.allocator),
+            escape(&r.workload),
+            r.time_ratio
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{}">{:.2}</text>"#,
+            LABEL_WIDTH as f64 + bar + 4.0,
+            y + 14,
+            r.time_ratio
+        );
+    }
+    let one = x_of(1.0);
+    let bottom = TOP + rows * ROW_HEIGHT;
+    let _ = writeln!(
+        s,
+        r##"<line x1="{one:.1}" y1="{}" x2="{one:.1}" y2="{bottom}" stroke="#333" stroke-dasharray="4 3"/>"##,
+        TOP - 4
+    );
+    let _ = writeln!(
+        s,
+        r#"<text x="{one:.1}" y="{}" text-anchor="middle">System = 1.00</text>"#,
+        bottom + 16
+    );
+    s.push_str("</svg>\n");
+    s
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::harness::Timing;
+
+    fn cell(allocator: &str, workload: Workload, median_ns: f64) -> Cell {
+        Cell {
+            allocator: allocator.into(),
+            workload: workload.name().into(),
+            ops_per_rep: 10,
+            warmup: 0,
+            reps: 3,
+            timing: Timing {
+                median_ns,
+                q1_ns: median_ns,
+                q3_ns: median_ns,
+                min_ns: median_ns,
+                max_ns: median_ns,
+            },
+            checksum: 0,
+            arena: None,
+        }
+    }
+
+    fn sample() -> Report {
+        let cells = vec![
+            cell("system", Workload::Batch, 20.0),
+            cell("bump", Workload::Batch, 10.0),
+            cell("bumpalo", Workload::Batch, 8.0),
+            cell("counting-per-thread", Workload::Batch, 24.0),
+            cell("counting-global", Workload::Batch, 30.0),
+            cell("mimalloc", Workload::Batch, 15.0),
+            cell("system", Workload::Churn, 10.0),
+            cell("mimalloc", Workload::Churn, 12.0),
+            // No System cell for this workload: no ratio can be made.
+            cell("jemalloc", Workload::VecGrowth, 5.0),
+        ];
+        Report::new(Machine::current(Mode::Smoke), cells)
+    }
+
+    #[test]
+    fn ratios_divide_by_system_of_the_same_workload() {
+        let r = sample();
+        assert_eq!(r.ratio("bump", Workload::Batch), Some(0.5));
+        assert_eq!(r.ratio("mimalloc", Workload::Churn), Some(1.2));
+        assert_eq!(r.ratio("jemalloc", Workload::VecGrowth), None);
+        assert_eq!(r.ratio("system", Workload::Batch), None);
+        assert_eq!(r.ratios.len(), 6);
+    }
+
+    #[test]
+    fn targets_compare_with_their_thresholds() {
+        let r = sample();
+        let pass: Vec<Option<bool>> = r.targets.iter().map(|t| t.pass).collect();
+        // bump 2× (goal 1.5×), bumpalo 2.5× (goal 3×), per-thread 1.2× (≤ 1.25×).
+        assert_eq!(pass, [Some(true), Some(false), Some(true), None, None]);
+        assert!(r.targets[2].observed.contains("1.50×"), "{:?}", r.targets[2]);
+        assert!(r.targets[3].observed.contains("on 1 of 2"), "{:?}", r.targets[3]);
+    }
+
+    #[test]
+    fn markdown_has_a_row_per_workload_and_a_dash_for_gaps() {
+        let md = markdown(&sample());
+        for workload in Workload::ALL {
+            assert!(md.contains(&format!("| {} |", workload.name())), "{md}");
+        }
+        assert!(md.contains("- PASS — batch: bump"), "{md}");
+        assert!(md.contains("- MISS — batch: bumpalo"), "{md}");
+        assert!(md.contains("| —"), "{md}");
+    }
+
+    #[test]
+    fn svg_has_one_bar_per_ratio() {
+        let r = sample();
+        let svg = svg(&r);
+        assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
+        assert_eq!(svg.matches(r#"class="bar""#).count(), r.ratios.len());
+    }
+
+    #[test]
+    fn escape_makes_text_safe() {
+        assert_eq!(escape(r#"<a & "b">"#), "&lt;a &amp; &quot;b&quot;&gt;");
+    }
+}

@@ -1,0 +1,1 @@
+//! The pitfalls chapter's cases.

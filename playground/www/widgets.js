@@ -1,0 +1,281 @@
+// The four widgets. Each takes its host element, builds its controls, and
+// returns { selftest } for the loader's `?selftest=1` mode. All checking of
+// input happens in Rust: a rejected input arrives here as a thrown Error
+// whose message is shown as it is.
+import {
+  ArenaMap, build_strings, drop_all, explore_layout, gauges, push_u64s, reset_peak, run_budget,
+} from "./playground.js";
+
+// --- small DOM helpers -------------------------------------------------------
+
+function el(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key.startsWith("data-")) node.setAttribute(key, value);
+    else node[key] = value;
+  }
+  node.append(...children);
+  return node;
+}
+
+function field(label, value) {
+  const input = el("input", { value, size: 10, spellcheck: false });
+  return { input, node: el("label", {}, `${label} `, input) };
+}
+
+function button(text, onclick) {
+  return el("button", { type: "button", textContent: text, onclick });
+}
+
+// A wasm-bindgen object copied into a plain one, its Rust memory freed now
+// rather than whenever the garbage collector gets to it.
+function plain(object) {
+  const copy = object.toJSON();
+  object.free();
+  return copy;
+}
+
+// Runs `action`; shows its error (and returns null) if it throws.
+function attempt(errorBox, action) {
+  try {
+    const result = action();
+    errorBox.textContent = "";
+    return result;
+  } catch (err) {
+    errorBox.textContent = err instanceof Error ? err.message : String(err);
+    return null;
+  }
+}
+
+function shell(host, title, intro) {
+  const errorBox = el("p", { className: "pg-error", role: "alert" });
+  host.replaceChildren(el("h4", { textContent: title }), el("p", { className: "pg-intro", textContent: intro }));
+  return errorBox;
+}
+
+// A table of named numbers; `set(values)` updates every <output data-field>.
+function readout(prefix, rows) {
+  const outputs = {};
+  const table = el("table", { className: "pg-readout" });
+  for (const [key, label] of rows) {
+    outputs[key] = el("output", { "data-field": `${prefix}-${key}` });
+    table.append(el("tr", {}, el("th", { textContent: label }), el("td", {}, outputs[key])));
+  }
+  const set = (values) => {
+    for (const key of Object.keys(outputs)) {
+      const value = values[key];
+      outputs[key].textContent = value === undefined || value === null ? "—" : String(value);
+    }
+  };
+  return { table, set };
+}
+
+// --- 1. heap gauges ----------------------------------------------------------
+
+function heapGauges(host) {
+  const errorBox = shell(host, "Heap gauges",
+    "This page's global allocator is the peak tracker from the book. Allocate, drop, and watch its counters.");
+  const count = field("count", "1000");
+  const delta = el("p", { className: "pg-note" });
+  const bar = el("div", { className: "pg-bar" }, el("span"));
+  const view = readout("gauges", [
+    ["live_bytes", "live bytes"], ["peak_bytes", "peak bytes"], ["alloc_calls", "alloc calls"],
+    ["dealloc_calls", "dealloc calls"], ["realloc_calls", "realloc calls"],
+    ["held_u64s", "u64s held (Vec length)"], ["held_u64_capacity", "Vec capacity"], ["held_strings", "strings held"],
+  ]);
+  let last = plain(gauges());
+  const show = (now, what) => {
+    view.set(now);
+    bar.firstChild.style.width = `${now.peak_bytes ? (100 * now.live_bytes) / now.peak_bytes : 0}%`;
+    if (what) {
+      const bytes = now.live_bytes - last.live_bytes;
+      const calls = now.alloc_calls - last.alloc_calls;
+      const grows = now.realloc_calls - last.realloc_calls;
+      delta.textContent = `${what}: ${bytes >= 0 ? "+" : ""}${bytes} live bytes, ${calls} alloc and ${grows} realloc calls.`;
+    }
+    last = now;
+  };
+  const act = (what, call) => {
+    const result = attempt(errorBox, call);
+    if (result) show(plain(result), what);
+  };
+  const push = () => act(`Pushed ${count.input.value.trim()} u64s`, () => push_u64s(count.input.value));
+  host.append(
+    el("div", { className: "pg-controls" }, count.node,
+      button("Push u64s into a Vec", push),
+      button("Build strings", () => act(`Built ${count.input.value.trim()} strings`, () => build_strings(count.input.value))),
+      button("Drop them all", () => act("Dropped everything", drop_all)),
+      button("Reset peak", () => act("Peak reset", reset_peak))),
+    errorBox, bar, view.table, delta,
+    el("p", { className: "pg-note", textContent:
+      "Live bytes also count what the page's own Rust glue holds (a few hundred bytes). " +
+      "A Vec grows by doubling its capacity, so pushing one at a time costs a few realloc calls, not one per element." }));
+  show(last);
+  return { selftest: () => { count.input.value = "1000"; push(); } };
+}
+
+// --- 2. bump arena map -------------------------------------------------------
+
+const CELL = 5;          // pixels per byte in the map
+const COLUMNS = 64;      // bytes per row
+
+function bumpArena(host) {
+  const errorBox = shell(host, "Bump arena map",
+    "A 4 KiB bump arena from the book, owned by this widget. Each request takes the next aligned address; " +
+    "what does not fit goes to the System fallback.");
+  const arena = new ArenaMap();
+  const size = field("size", "24");
+  const align = field("align", "16");
+  const canvas = el("canvas", { className: "pg-map", width: COLUMNS * CELL, height: (arena.capacity() / COLUMNS) * CELL });
+  const view = readout("bump", [
+    ["capacity", "capacity"], ["used", "used (padding included)"], ["padding_wasted", "padding wasted"],
+    ["fallback_count", "System fallbacks"], ["base_mod_4096", "arena address mod 4096"],
+  ]);
+  const rows = el("tbody");
+  const table = el("table", { className: "pg-blocks" },
+    el("thead", {}, el("tr", {}, ...["#", "size", "align", "offset", "padding before"].map((t) => el("th", { textContent: t })))),
+    rows);
+
+  const paint = (blocks) => {
+    const ctx = canvas.getContext("2d");
+    const styles = getComputedStyle(canvas);
+    const color = (name) => styles.getPropertyValue(name).trim();
+    const fill = (from, length, style) => {
+      ctx.fillStyle = style;
+      for (let b = from; b < from + length; b++) {
+        ctx.fillRect((b % COLUMNS) * CELL, Math.floor(b / COLUMNS) * CELL, CELL - 1, CELL - 1);
+      }
+    };
+    fill(0, arena.capacity(), color("--pg-free"));
+    blocks.forEach((block, i) => {
+      if (block.offset === undefined) return;
+      fill(block.offset - block.padding_before, block.padding_before, color("--pg-padding"));
+      fill(block.offset, block.size, color(i % 2 ? "--pg-used-alt" : "--pg-used"));
+    });
+  };
+  const refresh = () => {
+    const blocks = arena.blocks().map(plain);
+    view.set({
+      capacity: arena.capacity(), used: arena.used(), padding_wasted: arena.padding_wasted(),
+      fallback_count: arena.fallback_count(), base_mod_4096: arena.base_mod_4096(),
+    });
+    rows.replaceChildren(...blocks.map((block, i) => {
+      const inArena = block.offset !== undefined;
+      const row = el("tr", inArena ? { "data-offset": block.offset, "data-align": block.align } : { "data-fallback": "" },
+        ...[i + 1, block.size, block.align, inArena ? block.offset : "System fallback", block.padding_before]
+          .map((value) => el("td", { textContent: String(value) })));
+      return row;
+    }));
+    paint(blocks);
+  };
+  const allocate = () => {
+    const block = attempt(errorBox, () => arena.alloc(size.input.value, align.input.value));
+    if (block) block.free();
+    refresh();
+  };
+  host.append(
+    el("div", { className: "pg-controls" }, size.node, align.node,
+      button("Allocate", allocate), button("Reset", () => { arena.reset(); errorBox.textContent = ""; refresh(); })),
+    errorBox,
+    el("div", { className: "pg-legend" },
+      el("span", { className: "pg-key pg-key-used", textContent: "used" }),
+      el("span", { className: "pg-key pg-key-padding", textContent: "padding" }),
+      el("span", { className: "pg-key pg-key-free", textContent: "free" }), " one square per byte"),
+    canvas, view.table, table,
+    el("details", {}, el("summary", { textContent: "Why does alignment create padding?" }),
+      el("p", { textContent:
+        "A value of alignment A must start at an address that is a multiple of A, because the CPU (and the compiler's " +
+        "code) assumes it. A bump allocator only moves forward: when the next free byte is not at such an address, it " +
+        "skips ahead to the next one, and the bytes it skipped can never be handed out again until the whole arena is " +
+        "reset. Asking for a 1-byte block and then a 64-aligned one wastes up to 63 bytes. The arena aligns the " +
+        "ADDRESS, not the offset: its base is only promised to be a multiple of 16, so for larger alignments the " +
+        "padding depends on where the arena itself sits in memory (shown above as the address mod 4096)." })));
+  refresh();
+  return {
+    selftest: () => {
+      for (const [s, a] of [["1", "1"], ["24", "64"]]) {
+        size.input.value = s;
+        align.input.value = a;
+        allocate();
+      }
+    },
+  };
+}
+
+// --- 3. budget guardrail -----------------------------------------------------
+
+function budgetGuardrail(host) {
+  const errorBox = shell(host, "Budget guardrail",
+    "The global allocator is also the budget allocator from the book. A run lowers its limit to the live bytes " +
+    "plus your budget, allocates blocks with try_reserve_exact, keeps them all, and puts the limit back.");
+  const budget = field("budget (bytes)", "4096");
+  const blockSize = field("block size", "1024");
+  const blocks = field("blocks", "8");
+  const refuse = el("input", { type: "checkbox" });
+  const story = el("p", { className: "pg-note", "data-field": "budget-story" });
+  const view = readout("budget", [
+    ["policy", "policy"], ["blocks_granted", "blocks granted"], ["flagged_at", "flag tripped at block"],
+    ["refused_at", "refused at block"], ["refusals", "refusals"],
+  ]);
+  const run = () => {
+    const result = attempt(errorBox, () => run_budget(budget.input.value, blockSize.input.value, blocks.input.value, refuse.checked));
+    if (!result) return;
+    const r = plain(result);
+    r.policy = r.refusing ? "refuse" : "flag only";
+    view.set(r);
+    if (r.refused_at !== undefined) {
+      story.textContent = `Block ${r.refused_at} would have passed the budget, so the allocator returned null. ` +
+        `try_reserve_exact turned that into an Err, the run stopped cleanly and freed the ${r.blocks_granted} blocks it held.`;
+    } else if (r.flagged_at !== undefined) {
+      story.textContent = `All ${r.blocks_granted} blocks were granted, but block ${r.flagged_at} crossed the budget ` +
+        "and raised the over-budget flag: the program keeps running and can log or shed load.";
+    } else {
+      story.textContent = `All ${r.blocks_granted} blocks fit in the budget; the flag never tripped.`;
+    }
+  };
+  host.append(
+    el("div", { className: "pg-controls" }, budget.node, blockSize.node, blocks.node,
+      el("label", {}, refuse, " refuse instead of flag"), button("Run", run)),
+    errorBox, view.table, story);
+  return {
+    selftest: () => {
+      [budget.input.value, blockSize.input.value, blocks.input.value] = ["2048", "1024", "4"];
+      refuse.checked = true;
+      run();
+    },
+  };
+}
+
+// --- 4. layout explorer ------------------------------------------------------
+
+function layoutExplorer(host) {
+  const errorBox = shell(host, "Layout explorer",
+    "Every allocation request is a Layout: a size and an alignment. Type any pair and see what " +
+    "Layout::from_size_align makes of it.");
+  const size = field("size", "10");
+  const align = field("align", "4");
+  const view = readout("layout", [
+    ["from_size_align", "Layout::from_size_align"], ["pad_to_align", "pad_to_align()"],
+    ["padded_size", "padded size (array stride)"], ["trailing_padding", "trailing padding"],
+    ["array_size", "array of 4"],
+  ]);
+  const update = () => {
+    const result = attempt(errorBox, () => explore_layout(size.input.value, align.input.value));
+    view.set(result ? plain(result) : {});
+  };
+  size.input.oninput = update;
+  align.input.oninput = update;
+  host.append(el("div", { className: "pg-controls" }, size.node, align.node), errorBox, view.table,
+    el("p", { className: "pg-note", textContent:
+      "Try an alignment of 3 or 0, or a size near usize::MAX: on wasm32 a usize is 32 bits, so a Layout " +
+      "may be at most 2147483647 bytes (isize::MAX) once padded." }));
+  update();
+  return { selftest: () => { size.input.value = "8"; align.input.value = "3"; update(); } };
+}
+
+export const WIDGETS = {
+  gauges: heapGauges,
+  bump: bumpArena,
+  budget: budgetGuardrail,
+  layout: layoutExplorer,
+};

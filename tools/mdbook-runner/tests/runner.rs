@@ -1,0 +1,231 @@
+//! The runner end to end, on a copy of the tiny fixture workspace in
+//! `tests/fixtures/tiny`: through mdBook's preprocessor protocol (JSON on
+//! stdin and stdout), and through the real `mdbook` when it is installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use mdbook_preprocessor::PreprocessorContext;
+use mdbook_preprocessor::book::{Book, BookItem, Chapter};
+use mdbook_preprocessor::config::Config;
+
+const RUNNER: &str = env!("CARGO_BIN_EXE_mdbook-runner");
+
+/// A private copy of the fixture workspace, so each test has its own
+/// target directory and cache.
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tiny");
+        copy_tree(&source, dir.path());
+        Fixture { dir }
+    }
+
+    fn book(&self) -> PathBuf {
+        self.dir.path().join("book")
+    }
+
+    /// Runs the runner as mdBook would, on one chapter `src/chapter.md`.
+    fn preprocess(&self, chapter: &str) -> (Output, Option<String>) {
+        let mut config = Config::default();
+        config.book.src = PathBuf::from("src");
+        let ctx = PreprocessorContext::new(self.book(), config, "html".into());
+        let mut book = Book::new();
+        book.push_item(Chapter::new("Chapter", chapter.into(), "chapter.md", Vec::new()));
+        let input = serde_json::to_vec(&(&ctx, &book)).expect("serialise the input");
+
+        let mut child = runner_command(&self.book())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the runner");
+        let mut stdin = child.stdin.take().expect("stdin");
+        std::io::Write::write_all(&mut stdin, &input).expect("write the input");
+        drop(stdin);
+        let output = child.wait_with_output().expect("wait for the runner");
+        let content = output.status.success().then(|| {
+            let book: Book = serde_json::from_slice(&output.stdout).expect("a book on stdout");
+            match book.items.first() {
+                Some(BookItem::Chapter(ch)) => ch.content.clone(),
+                other => panic!("expected the chapter back, got {other:?}"),
+            }
+        });
+        (output, content)
+    }
+}
+
+/// The runner, run from `dir`, with no outer target directory leaking in.
+fn runner_command(dir: &Path) -> Command {
+    let mut cmd = Command::new(RUNNER);
+    cmd.current_dir(dir).env_remove("CARGO_TARGET_DIR");
+    cmd
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create a fixture directory");
+    for entry in std::fs::read_dir(from).expect("read the fixture") {
+        let entry = entry.expect("fixture entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            if entry.file_name() != "target" {
+                copy_tree(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy a fixture file");
+        }
+    }
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn rustc_version() -> String {
+    let out = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+        .arg("--version")
+        .output()
+        .expect("rustc --version");
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn directives_become_real_output_and_a_warm_rerun_is_cached() {
+    let fixture = Fixture::new();
+    let chapter = "# Chapter\n\
+                   {{#run hello -- one two}}\n\
+                   {{#run exits --expect-exit 3 -- 3}}\n\
+                   {{#pitfall fails-as-expected}}\n\
+                   Built with {{#toolchain}}.\n\
+                   ```md\n{{#run not-a-package}}\n```\n\
+                   \\{{#run not-a-package}}\n";
+
+    let (output, content) = fixture.preprocess(chapter);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let content = content.expect("content");
+    assert!(
+        content.contains("```text\nhello from the fixture, args: [\"one\", \"two\"]\n```\n"),
+        "{content}"
+    );
+    assert!(content.contains("```text\nexiting with 3\n```\n"), "{content}");
+    assert!(
+        content.contains("```text\nerror[E0200]: a diagnostic from the fixture\n --> src/main.rs:6:1\n```\n"),
+        "{content}"
+    );
+    assert!(content.contains(&format!("Built with {}.\n", rustc_version())), "{content}");
+    assert!(content.contains("```md\n{{#run not-a-package}}\n```\n"), "{content}");
+    assert!(content.contains("\\{{#run not-a-package}}"), "{content}");
+
+    let started = Instant::now();
+    let (warm, warm_content) = fixture.preprocess(chapter);
+    let took = started.elapsed();
+    assert!(warm.status.success(), "{}", stderr(&warm));
+    assert_eq!(warm_content.as_deref(), Some(content.as_str()));
+    assert!(stderr(&warm).contains("all 4 results are cached"), "{}", stderr(&warm));
+    assert!(took < Duration::from_secs(10), "a warm rerun took {took:?}");
+
+    // A changed source invalidates exactly what depends on it.
+    let main = fixture.dir.path().join("hello/src/main.rs");
+    let source = std::fs::read_to_string(&main).unwrap();
+    std::fs::write(&main, source.replace("hello from", "greetings from")).unwrap();
+    let (changed, changed_content) = fixture.preprocess(chapter);
+    assert!(changed.status.success(), "{}", stderr(&changed));
+    let changed_content = changed_content.expect("content");
+    assert!(changed_content.contains("greetings from the fixture"), "{changed_content}");
+    assert!(stderr(&changed).contains("[1/1] {{#run hello -- one two}}"), "{}", stderr(&changed));
+}
+
+#[test]
+fn every_failure_names_file_and_line_and_fails_the_build() {
+    let fixture = Fixture::new();
+    let chapter = "{{#run countin}}\n\
+                   \n\
+                   {{#run hello --expect-exit}}\n\
+                   {{#run exits -- 4}}\n\
+                   {{#run exits --expect-exit 2 -- 5}}\n\
+                   {{#pitfall not-failing}}\n\
+                   {{#pitfall no-such-case}}\n\
+                   {{#run broken}}\n\
+                   {{#run hello --bin other}}\n";
+    let (output, content) = fixture.preprocess(chapter);
+    assert!(!output.status.success(), "the build must fail");
+    assert_eq!(content, None);
+    let err = stderr(&output);
+    let expected = [
+        "src/chapter.md:1: package `countin` does not exist in the workspace (packages: broken, exits, hello, pitfalls)",
+        "src/chapter.md:3: malformed `{{#run hello --expect-exit}}`: `--expect-exit` needs a value",
+        "src/chapter.md:4: `cargo run -p exits --bin exits -- 4` exited with status 4, expected status 0 (if that failure is the point, write `--expect-exit 4`)",
+        "exits: about to end with status 4",
+        "src/chapter.md:5: `cargo run -p exits --bin exits -- 5` exited with status 5, expected status 2:",
+        "src/chapter.md:6: pitfall case `not-failing` did not fail the way it should:\nthe case compiled and ran cleanly",
+        "src/chapter.md:7: unknown pitfall case `no-such-case`",
+        "src/chapter.md:8: package `broken` does not build:",
+        "mismatched types",
+        "src/chapter.md:9: package `hello` has no binary `other` (binaries: hello)",
+        "error: the runner found 8 problem(s)",
+    ];
+    for line in expected {
+        assert!(err.contains(line), "missing {line:?} in:\n{err}");
+    }
+}
+
+/// `mdbook` as `cargo workbook` installs it, or from PATH.
+fn find_mdbook() -> Option<PathBuf> {
+    let cache = std::env::var_os("WORKBOOK_TOOL_CACHE")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("allocator-workbook")))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/allocator-workbook")));
+    let cached = cache.map(|c| c.join("mdbook-0.5.4/bin/mdbook"));
+    cached.filter(|p| p.is_file()).or_else(|| {
+        Command::new("mdbook")
+            .arg("--version")
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|_| PathBuf::from("mdbook"))
+    })
+}
+
+#[test]
+fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
+    let Some(mdbook) = find_mdbook() else {
+        println!("skipped: mdbook is not installed (`cargo workbook book` installs it)");
+        return;
+    };
+    let fixture = Fixture::new();
+    let build = |book: &Path| {
+        Command::new(&mdbook)
+            .arg("build")
+            .current_dir(book)
+            .env("MDBOOK_PREPROCESSOR__RUNNER__COMMAND", RUNNER)
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("run mdbook")
+    };
+    let output = build(&fixture.book());
+    assert!(output.status.success(), "{}", stderr(&output));
+    let page = std::fs::read_to_string(fixture.book().join("build/chapter.html")).unwrap();
+    assert!(page.contains("hello from the fixture, args: []"), "{page}");
+
+    let check = runner_command(&fixture.book()).args(["check", "."]).output().unwrap();
+    assert!(check.status.success(), "{}", stderr(&check));
+
+    std::fs::write(
+        fixture.book().join("src/chapter.md"),
+        "# Chapter\n\n{{#run hello}}\n\n{{#run nowhere}}\n\n```text\ntyped by hand\n```\n",
+    )
+    .unwrap();
+    let output = build(&fixture.book());
+    assert!(!output.status.success(), "mdbook must fail");
+    let err = stderr(&output);
+    assert!(err.contains("src/chapter.md:5: package `nowhere` does not exist"), "{err}");
+
+    let check = runner_command(&fixture.book()).args(["check", "."]).output().unwrap();
+    assert!(!check.status.success());
+    assert!(stderr(&check).contains("src/chapter.md:7: a ```text block typed by hand"), "{}", stderr(&check));
+}

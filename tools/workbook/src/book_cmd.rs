@@ -1,0 +1,140 @@
+//! `cargo workbook book` and `cargo workbook serve`: install the pinned
+//! mdBook once, build the runner preprocessor, then build or serve `book/`.
+//!
+//! mdBook finds the runner through `MDBOOK_PREPROCESSOR__RUNNER__COMMAND`,
+//! which overrides `[preprocessor.runner] command` in book.toml with the
+//! binary built here (book.toml's own command, `cargo run ... mdbook-runner`,
+//! serves a plain `mdbook build book`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::project;
+use crate::tool_cache::Tool;
+
+pub const MDBOOK: Tool = Tool {
+    krate: "mdbook",
+    version: "0.5.4",
+    binary: "mdbook",
+    locked: true,
+};
+
+const RUNNER_PACKAGE: &str = "mdbook-runner";
+const DEFAULT_PORT: u16 = 3000;
+
+/// `cargo workbook book`: build the book into `book/build`.
+pub fn run_book(args: &[String]) -> Result<(), String> {
+    crate::commands::no_args("book", args)?;
+    let root = project::root()?;
+    build(&root)?;
+    println!(
+        "the book is in {} (open index.html, or `cargo workbook serve`)",
+        root.join("book/build").display()
+    );
+    Ok(())
+}
+
+/// `cargo workbook serve [--port N]`: serve the book on 127.0.0.1,
+/// rebuilding it when a chapter, a listing or a pitfall changes (book.toml's
+/// `extra-watch-dirs`).
+pub fn run_serve(args: &[String]) -> Result<(), String> {
+    let port = parse_port(args)?;
+    let root = project::root()?;
+    let (mdbook, runner) = prepare(&root, 3)?;
+    step(3, 3, &format!("serving the book on http://127.0.0.1:{port} (Ctrl-C stops)"));
+    let port = port.to_string();
+    project::run_status(
+        mdbook_command(&mdbook, &runner, &root)
+            .args(["serve", "book", "--hostname", "127.0.0.1", "--port", &port]),
+    )
+}
+
+/// Installs mdBook if needed, builds the runner, and builds the book: what
+/// `cargo workbook book` and the book check share.
+pub fn build(root: &Path) -> Result<(), String> {
+    let (mdbook, runner) = prepare(root, 3)?;
+    step(3, 3, "building the book (programs run the first time; later builds reuse their output)");
+    project::run_status(mdbook_command(&mdbook, &runner, root).args(["build", "book"]))
+}
+
+/// The check step of `cargo workbook test`: the book builds (the runner
+/// fails it on any error), then `mdbook-runner check` looks at the result.
+pub fn check(root: &Path) -> Result<(), String> {
+    build(root)?;
+    println!("checking links, listings and output blocks");
+    project::run_status(Command::new(runner_path(root)).current_dir(root).args(["check", "book"]))
+}
+
+/// The built runner.
+fn runner_path(root: &Path) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map_or_else(|| root.join("target"), |dir| root.join(dir));
+    target
+        .join("debug")
+        .join(format!("{RUNNER_PACKAGE}{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// Steps 1 and 2 of `total`: mdBook and the runner.
+fn prepare(root: &Path, total: usize) -> Result<(PathBuf, PathBuf), String> {
+    step(1, total, &format!("mdBook {} (installed once into the tool cache)", MDBOOK.version));
+    let mdbook = MDBOOK.ensure()?;
+    step(2, total, "building the runner preprocessor (cargo build -p mdbook-runner)");
+    project::run_status(project::cargo(root).args(["build", "--quiet", "--package", RUNNER_PACKAGE]))?;
+    let runner = runner_path(root);
+    if !runner.is_file() {
+        return Err(format!(
+            "built {RUNNER_PACKAGE} but {} does not exist (is build.target-dir set in a cargo config?)",
+            runner.display()
+        ));
+    }
+    Ok((mdbook, runner))
+}
+
+fn mdbook_command(mdbook: &Path, runner: &Path, root: &Path) -> Command {
+    let mut cmd = Command::new(mdbook);
+    cmd.current_dir(root)
+        .env("MDBOOK_PREPROCESSOR__RUNNER__COMMAND", runner);
+    cmd
+}
+
+fn step(k: usize, n: usize, what: &str) {
+    println!("[{k}/{n}] {what}");
+}
+
+fn parse_port(args: &[String]) -> Result<u16, String> {
+    match args {
+        [] => Ok(DEFAULT_PORT),
+        [flag, value] if flag == "--port" => match value.parse::<u16>() {
+            Ok(port) if port > 0 => Ok(port),
+            _ => Err(format!(
+                "`--port {value}` is not a port: give a number from 1 to 65535 (default {DEFAULT_PORT})"
+            )),
+        },
+        [flag] if flag == "--port" => Err("`--port` needs a number, e.g. `--port 3001`".into()),
+        [other, ..] => Err(format!(
+            "unexpected `{other}`; usage: cargo workbook serve [--port N]"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn ports_are_checked() {
+        assert_eq!(parse_port(&args(&[])), Ok(DEFAULT_PORT));
+        assert_eq!(parse_port(&args(&["--port", "8080"])), Ok(8080));
+        for bad in ["0", "65536", "-1", "http"] {
+            let err = parse_port(&args(&["--port", bad])).unwrap_err();
+            assert!(err.contains("from 1 to 65535"), "{bad}: {err}");
+        }
+        assert!(parse_port(&args(&["--port"])).unwrap_err().contains("needs a number"));
+        assert!(parse_port(&args(&["--host", "x"])).unwrap_err().contains("unexpected `--host`"));
+    }
+}

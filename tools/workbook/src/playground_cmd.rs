@@ -1,0 +1,181 @@
+//! `cargo workbook playground [serve [PORT]]`: builds the WebAssembly
+//! playground into `playground/pkg` (and serves it), places it into the
+//! book ([`build_into`]), and checks it ([`check`], a step of
+//! `cargo workbook test`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::playground_web;
+use crate::project;
+use crate::test_cmd::WASM_TARGET;
+use crate::tool_cache::Tool;
+
+/// The wasm-bindgen CLI must be exactly the version of the `wasm-bindgen`
+/// crate the playground links (the root Cargo.toml pins it; a unit test
+/// keeps the two equal).
+pub const WASM_BINDGEN: Tool = Tool {
+    krate: "wasm-bindgen-cli",
+    version: "0.2.130",
+    binary: "wasm-bindgen",
+    locked: false,
+};
+
+/// The cargo profile (root Cargo.toml) tuned for a small download.
+const PROFILE: &str = "wasm-release";
+/// Where the finished site goes, relative to the workspace root.
+const PKG_DIR: &str = "playground/pkg";
+const DEFAULT_PORT: u16 = 8001;
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let root = project::root()?;
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let port = match args.as_slice() {
+        [] => return build(&root).map(|_| ()),
+        ["--serve"] => DEFAULT_PORT,
+        ["--serve", "--port", port] => port
+            .parse()
+            .map_err(|_| format!("--port takes a port number (1-65535), got `{port}`"))?,
+        _ => {
+            return Err(format!(
+                "unexpected arguments `{}`: use `cargo workbook playground [--serve [--port N]]`",
+                args.join(" ")
+            ));
+        }
+    };
+    let pkg = build(&root)?;
+    playground_web::serve_forever(&pkg, port)
+}
+
+/// Builds the playground and copies the finished site (HTML, loader, CSS,
+/// JS glue, `.wasm`) into `dir`, e.g. `book/src/playground` before mdBook
+/// runs. Returns what it copied.
+pub fn build_into(root: &Path, dir: &Path) -> Result<Vec<PathBuf>, String> {
+    let pkg = build(root)?;
+    copy_files(&pkg, dir)
+}
+
+/// Builds `playground/pkg`: the wasm module, its JS glue and `www/`.
+pub fn build(root: &Path) -> Result<PathBuf, String> {
+    ensure_wasm_target()?;
+    let bindgen = WASM_BINDGEN.ensure()?;
+    let target_dir = nested_target_dir(root);
+    println!("building the playground ({PROFILE}, {WASM_TARGET})");
+    project::run_status(
+        project::cargo(root)
+            .env("CARGO_TARGET_DIR", &target_dir)
+            .args(["build", "--quiet", "--lib", "--package", "playground"])
+            .args(["--profile", PROFILE, "--target", WASM_TARGET]),
+    )?;
+    let wasm = target_dir.join(WASM_TARGET).join(PROFILE).join("playground.wasm");
+    let pkg = root.join(PKG_DIR);
+    if pkg.exists() {
+        std::fs::remove_dir_all(&pkg).map_err(|e| format!("cannot clear {}: {e}", pkg.display()))?;
+    }
+    project::run_status(
+        Command::new(&bindgen)
+            .args(["--target", "web", "--no-typescript", "--out-dir"])
+            .arg(&pkg)
+            .arg(&wasm),
+    )?;
+    copy_files(&root.join("playground/www"), &pkg)?;
+    let module = pkg.join("playground_bg.wasm");
+    let bytes = std::fs::metadata(&module)
+        .map_err(|e| format!("wasm-bindgen wrote no {}: {e}", module.display()))?
+        .len();
+    println!("playground built: {} ({:.1} KiB of wasm)", pkg.display(), bytes as f64 / 1024.0);
+    Ok(pkg)
+}
+
+/// The `cargo workbook test` step: the exported API under
+/// `wasm-bindgen-test` in headless Chrome, then the built page driven end to
+/// end in headless Chromium.
+pub fn check(root: &Path) -> Result<(), String> {
+    let pkg = build(root)?;
+    let runner = WASM_BINDGEN.ensure()?.with_file_name("wasm-bindgen-test-runner");
+    let mut tests = project::cargo(root);
+    tests
+        .env("CARGO_TARGET_DIR", nested_target_dir(root))
+        .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
+        .args(["test", "--quiet", "--package", "playground", "--target", WASM_TARGET]);
+    if std::env::var_os("CHROMEDRIVER").is_none() {
+        let driver = playground_web::find_program(&["chromedriver"])
+            .ok_or("chromedriver is not on PATH (Debian: apt-get install chromium-driver)")?;
+        tests.env("CHROMEDRIVER", driver);
+    }
+    project::run_status(&mut tests)?;
+    playground_web::end_to_end(&pkg)
+}
+
+/// A target directory beside the one the calling cargo uses, so the nested
+/// build never waits on the outer build's lock.
+fn nested_target_dir(root: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"))
+        .join("playground")
+}
+
+fn ensure_wasm_target() -> Result<(), String> {
+    let installed = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("cannot run rustup to check for {WASM_TARGET}: {e}"))?;
+    if String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == WASM_TARGET) {
+        return Ok(());
+    }
+    println!("adding the {WASM_TARGET} target (once)");
+    project::run_status(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Copies the files (not subdirectories) of `from` into `to`.
+fn copy_files(from: &Path, to: &Path) -> Result<Vec<PathBuf>, String> {
+    std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+    let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    let mut copied = Vec::new();
+    for entry in entries {
+        let source = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?.path();
+        if let Some(name) = source.file_name().filter(|_| source.is_file()) {
+            let dest = to.join(name);
+            std::fs::copy(&source, &dest)
+                .map_err(|e| format!("cannot copy {} to {}: {e}", source.display(), dest.display()))?;
+            copied.push(dest);
+        }
+    }
+    Ok(copied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_version_equals_the_pinned_crate_version() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("root Cargo.toml is readable");
+        let pin = text
+            .lines()
+            .find_map(|line| line.strip_prefix("wasm-bindgen = \"="))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .expect("root Cargo.toml pins wasm-bindgen = \"=X.Y.Z\"");
+        assert_eq!(WASM_BINDGEN.version, pin);
+    }
+
+    #[test]
+    fn copies_files_but_not_directories() {
+        let from = tempdir("from");
+        let to = tempdir("to");
+        std::fs::write(from.join("a.js"), "x").unwrap();
+        std::fs::create_dir(from.join("sub")).unwrap();
+        let copied = copy_files(&from, &to.join("new")).unwrap();
+        assert_eq!(copied, vec![to.join("new/a.js")]);
+        assert_eq!(std::fs::read_to_string(to.join("new/a.js")).unwrap(), "x");
+    }
+
+    fn tempdir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("workbook-playground-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+}

@@ -1,0 +1,289 @@
+//! The playground on the web: a tiny static file server on 127.0.0.1, and
+//! the end-to-end check that opens the built page in headless Chromium and
+//! reads the numbers the widgets then show.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Component, Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// How long headless Chromium may take to load the page and run wasm.
+const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Serves `dir` on `127.0.0.1:port` until the process is stopped.
+pub fn serve_forever(dir: &Path, port: u16) -> Result<(), String> {
+    let listener = TcpListener::bind(("127.0.0.1", port))
+        .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (try another port)"))?;
+    println!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", dir.display());
+    accept_loop(&listener, dir);
+    Ok(())
+}
+
+/// Serves `dir` on a free port from a background thread; returns the base URL.
+pub fn serve_in_background(dir: &Path) -> Result<String, String> {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || accept_loop(&listener, &dir));
+    Ok(format!("http://{addr}/"))
+}
+
+fn accept_loop(listener: &TcpListener, dir: &Path) {
+    for stream in listener.incoming().flatten() {
+        let dir = dir.to_path_buf();
+        // One thread per connection: browsers open connections they use
+        // later (or never), and one idle socket must not stall the rest.
+        std::thread::spawn(move || {
+            let _ = respond(stream, &dir);
+        });
+    }
+}
+
+fn respond(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut request_line = String::new();
+    reader.read_line(&mut request_line)?;
+    // Skip the headers: a static server needs none of them.
+    let mut header = String::new();
+    while reader.read_line(&mut header)? > 2 {
+        header.clear();
+    }
+    let (status, kind, body) = match request_path(&request_line).and_then(|p| resolve(dir, &p)) {
+        Some(file) => match std::fs::read(&file) {
+            Ok(bytes) => ("200 OK", content_type(&file), bytes),
+            Err(_) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
+        },
+        None => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
+    };
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    )?;
+    stream.write_all(&body)
+}
+
+/// `GET /a/b.js?x=1 HTTP/1.1` -> `a/b.js`.
+fn request_path(request_line: &str) -> Option<String> {
+    let mut parts = request_line.split_whitespace();
+    (parts.next()? == "GET").then_some(())?;
+    let target = parts.next()?;
+    let path = target.split(['?', '#']).next()?.trim_start_matches('/');
+    Some(if path.is_empty() || path.ends_with('/') { format!("{path}index.html") } else { path.to_owned() })
+}
+
+/// The file under `dir` a URL path names; `None` if it would leave `dir`.
+fn resolve(dir: &Path, path: &str) -> Option<PathBuf> {
+    let relative = Path::new(path);
+    relative
+        .components()
+        .all(|c| matches!(c, Component::Normal(_)))
+        .then(|| dir.join(relative))
+}
+
+fn content_type(file: &Path) -> &'static str {
+    match file.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        // Module scripts and streaming wasm compilation both insist on these.
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        Some("json") => "application/json",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The first of `names` found on `PATH`.
+pub fn find_program(names: &[&str]) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .flat_map(|dir| names.iter().map(move |name| dir.join(name)))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Serves `pkg`, opens `index.html?selftest=1` in headless Chromium (the
+/// page then drives each widget through its controls once), and checks the
+/// numbers in the DOM Chromium prints.
+pub fn end_to_end(pkg: &Path) -> Result<(), String> {
+    let url = format!("{}index.html?selftest=1", serve_in_background(pkg)?);
+    let dom = dump_dom(&url)?;
+    check_selftest_dom(&dom).map_err(|problem| {
+        format!("end-to-end check of {url}: {problem}\n--- DOM Chromium printed ---\n{dom}")
+    })?;
+    println!("end-to-end: every widget showed consistent numbers in headless Chromium");
+    Ok(())
+}
+
+/// The page's DOM after its scripts ran, as headless Chromium prints it.
+fn dump_dom(url: &str) -> Result<String, String> {
+    let browser = find_program(&["chromium", "chromium-browser", "google-chrome"])
+        .ok_or("no chromium on PATH (Debian: apt-get install chromium)")?;
+    let profile = std::env::temp_dir().join(format!("workbook-chromium-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&profile);
+    let mut child = Command::new(&browser)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
+        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        // Without a virtual time budget Chromium prints the page before
+        // the wasm has run.
+        .args(["--virtual-time-budget=5000", "--dump-dom", url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("cannot start {}: {e}", browser.display()))?;
+    let mut stdout = child.stdout.take().ok_or("chromium's stdout was not captured")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        stdout.read_to_string(&mut text).map(|_| text)
+    });
+    let started = Instant::now();
+    let status = loop {
+        match child.try_wait().map_err(|e| e.to_string())? {
+            Some(status) => break status,
+            None if started.elapsed() > BROWSER_TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                let _ = std::fs::remove_dir_all(&profile);
+                return Err(format!("headless chromium did not finish within {BROWSER_TIMEOUT:?}"));
+            }
+            None => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    let _ = std::fs::remove_dir_all(&profile);
+    let dom = reader
+        .join()
+        .map_err(|_| "reading chromium's output panicked".to_owned())?
+        .map_err(|e| format!("cannot read chromium's output: {e}"))?;
+    if !status.success() {
+        return Err(format!("headless chromium failed ({status})"));
+    }
+    Ok(dom)
+}
+
+/// Checks what the page's self-test left in the DOM against the rules the
+/// allocators promise (not against numbers copied from a run).
+fn check_selftest_dom(dom: &str) -> Result<(), String> {
+    if !dom.contains("data-selftest=\"done\"") {
+        return Err("the page's self-test did not finish (did the wasm load?)".into());
+    }
+    let number = |name: &str| -> Result<usize, String> {
+        let text = field_text(dom, name).ok_or_else(|| format!("no output named `{name}`"))?;
+        text.parse().map_err(|_| format!("`{name}` shows `{text}`, not a number"))
+    };
+
+    // Heap gauges: 1000 u64s pushed one by one.
+    let (held, capacity) = (number("gauges-held_u64s")?, number("gauges-held_u64_capacity")?);
+    if held != 1000 || capacity < held {
+        return Err(format!("after pushing 1000 u64s the Vec shows {held} of capacity {capacity}"));
+    }
+    let live = number("gauges-live_bytes")?;
+    if live < 8 * capacity || number("gauges-peak_bytes")? < live {
+        return Err(format!("live bytes {live} do not cover the Vec's {capacity} u64s, or exceed the peak"));
+    }
+    if number("gauges-realloc_calls")? == 0 {
+        return Err("growing a Vec one push at a time made no realloc call".into());
+    }
+
+    // Bump arena: a 1-byte block, then 24 bytes aligned to 64.
+    let base = number("bump-base_mod_4096")?;
+    let blocks = attribute_values(dom, "data-offset")
+        .into_iter()
+        .zip(attribute_values(dom, "data-align"))
+        .collect::<Vec<_>>();
+    let Some(&(last_offset, 64)) = blocks.last() else {
+        return Err(format!("the arena map shows {blocks:?}, expected a last block aligned to 64"));
+    };
+    if blocks.len() != 2 || blocks.iter().any(|&(offset, align)| (base + offset) % align != 0) {
+        return Err(format!("arena blocks {blocks:?} (base {base} mod 4096) are not all aligned"));
+    }
+    if number("bump-used")? != last_offset + 24 || number("bump-padding_wasted")? != last_offset - 1 {
+        return Err("the arena's used/padding counters disagree with the block offsets".into());
+    }
+
+    // Budget: 2048 bytes, refusing, 1024-byte blocks -> the third is refused.
+    let (refused, granted) = (number("budget-refused_at")?, number("budget-blocks_granted")?);
+    if (refused, granted, number("budget-refusals")?) != (3, 2, 1) {
+        return Err(format!("a 2048-byte budget of 1024-byte blocks granted {granted} and refused block {refused}"));
+    }
+
+    // Layout explorer: alignment 3 shows the rule, not a crash.
+    if !dom.contains("alignment 3 is not a power of two") {
+        return Err("the layout explorer does not explain why alignment 3 is rejected".into());
+    }
+    Ok(())
+}
+
+/// The text of `<output data-field="NAME">TEXT</output>`.
+fn field_text<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
+    let start = dom.find(&format!("data-field=\"{name}\""))?;
+    let after_tag = start + dom[start..].find('>')? + 1;
+    let end = after_tag + dom[after_tag..].find('<')?;
+    Some(dom[after_tag..end].trim())
+}
+
+/// Every numeric value of `attr="N"` in document order.
+fn attribute_values(dom: &str, attr: &str) -> Vec<usize> {
+    let marker = format!("{attr}=\"");
+    dom.match_indices(&marker)
+        .filter_map(|(at, _)| {
+            let rest = &dom[at + marker.len()..];
+            rest[..rest.find('"')?].parse().ok()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_paths_stay_inside_the_served_directory() {
+        assert_eq!(request_path("GET /loader.js?x=1 HTTP/1.1\r\n").as_deref(), Some("loader.js"));
+        assert_eq!(request_path("GET / HTTP/1.1\r\n").as_deref(), Some("index.html"));
+        assert_eq!(request_path("POST / HTTP/1.1\r\n"), None);
+        let root = Path::new("site");
+        assert_eq!(resolve(root, "a/b.js"), Some(root.join("a/b.js")));
+        assert_eq!(resolve(root, "../secret"), None);
+        assert_eq!(resolve(root, "/etc/passwd"), None);
+    }
+
+    #[test]
+    fn server_answers_with_the_file_and_its_type() {
+        let dir = std::env::temp_dir().join(format!("workbook-serve-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m.wasm"), b"\0asm").unwrap();
+        let base = serve_in_background(&dir).unwrap();
+        let host = base.trim_start_matches("http://").trim_end_matches('/');
+        let get = |path: &str| {
+            let mut stream = TcpStream::connect(host).unwrap();
+            write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+            let mut reply = Vec::new();
+            stream.read_to_end(&mut reply).unwrap();
+            reply
+        };
+        let reply = get("/m.wasm");
+        let text = String::from_utf8_lossy(&reply);
+        assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+        assert!(text.contains("Content-Type: application/wasm"), "{text}");
+        assert!(reply.ends_with(b"\0asm"));
+        assert!(String::from_utf8_lossy(&get("/missing.js")).starts_with("HTTP/1.1 404"));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn dom_fields_and_attributes_are_read() {
+        let dom = r#"<output data-field="a-b">  42 </output><tr data-offset="64" data-align="64"></tr>"#;
+        assert_eq!(field_text(dom, "a-b"), Some("42"));
+        assert_eq!(field_text(dom, "missing"), None);
+        assert_eq!(attribute_values(dom, "data-offset"), vec![64]);
+    }
+
+    #[test]
+    fn a_page_whose_selftest_did_not_run_fails_the_check() {
+        let err = check_selftest_dom("<body></body>").unwrap_err();
+        assert!(err.contains("did not finish"), "{err}");
+    }
+}
