@@ -55,8 +55,20 @@ impl ArenaMap {
 
     /// Allocates `size` bytes aligned to `align` (text from the page).
     pub fn alloc(&mut self, size: &str, align: &str) -> Result<Block, InputError> {
-        let size = bounded("size", size, 1, MAX_BLOCK, "a GlobalAlloc request must not be empty; this page caps blocks at 16 arenas")?;
-        let align = bounded("alignment", align, 1, MAX_ALIGN, "this page caps alignments at the arena size")?;
+        let size = bounded(
+            "size",
+            size,
+            1,
+            MAX_BLOCK,
+            "a GlobalAlloc request must not be empty; this page caps blocks at 16 arenas",
+        )?;
+        let align = bounded(
+            "alignment",
+            align,
+            1,
+            MAX_ALIGN,
+            "this page caps alignments at the arena size",
+        )?;
         let layout = layout::explore(size, align)
             .ok()
             .and_then(|facts| facts.to_layout())
@@ -167,13 +179,18 @@ mod tests {
     #[test]
     fn too_big_goes_to_the_fallback_and_reset_frees_it() {
         let mut map = ArenaMap::new();
-        let block = map.alloc(&(ARENA_BYTES + 1).to_string(), "8").expect("fallback serves it");
+        let block = map
+            .alloc(&(ARENA_BYTES + 1).to_string(), "8")
+            .expect("fallback serves it");
         assert_eq!(block.offset, None);
         assert_eq!(map.fallback_count(), 1);
         assert_eq!(map.bump.fallback_live(), 1);
         map.reset();
         assert_eq!(map.bump.fallback_live(), 0);
-        assert_eq!((map.used(), map.fallback_count(), map.blocks().len()), (0, 0, 0));
+        assert_eq!(
+            (map.used(), map.fallback_count(), map.blocks().len()),
+            (0, 0, 0)
+        );
     }
 
     #[test]

@@ -68,12 +68,21 @@ mod tests {
     #[test]
     fn broken_rules_are_errors_that_name_the_rule() {
         let bad_align = explore_layout("8", "3").expect_err("3 is not a power of two");
-        assert!(bad_align.to_string().contains("not a power of two"), "{bad_align}");
-        assert!(bad_align.to_string().contains("Err(LayoutError)"), "{bad_align}");
+        assert!(
+            bad_align.to_string().contains("not a power of two"),
+            "{bad_align}"
+        );
+        assert!(
+            bad_align.to_string().contains("Err(LayoutError)"),
+            "{bad_align}"
+        );
         let zero = explore_layout("8", "0").expect_err("0 is not an alignment");
         assert!(zero.to_string().contains("alignment 0"), "{zero}");
         let overflow = explore_layout(&usize::MAX.to_string(), "8").expect_err("too big");
-        assert!(overflow.to_string().contains("exceeds isize::MAX"), "{overflow}");
+        assert!(
+            overflow.to_string().contains("exceeds isize::MAX"),
+            "{overflow}"
+        );
         let words = explore_layout("ten", "8").expect_err("not a number");
         assert!(words.to_string().contains("`ten`"), "{words}");
     }

@@ -43,8 +43,13 @@ pub struct Gauges {
 /// Reads the gauges.
 #[wasm_bindgen]
 pub fn gauges() -> Gauges {
-    let (held_u64s, held_u64_capacity, held_strings) =
-        HELD.with_borrow(|held| (held.numbers.len(), held.numbers.capacity(), held.strings.len()));
+    let (held_u64s, held_u64_capacity, held_strings) = HELD.with_borrow(|held| {
+        (
+            held.numbers.len(),
+            held.numbers.capacity(),
+            held.strings.len(),
+        )
+    });
     let tracker = GLOBAL.inner();
     Gauges {
         live_bytes: tracker.live_bytes(),
@@ -79,7 +84,8 @@ pub fn build_strings(count: &str) -> Result<Gauges, InputError> {
     HELD.with_borrow_mut(|held| {
         let count = item_count(count, held.strings.len())?;
         let start = held.strings.len();
-        held.strings.extend((start..start + count).map(|n| format!("string number {n}")));
+        held.strings
+            .extend((start..start + count).map(|n| format!("string number {n}")));
         Ok(())
     })?;
     Ok(gauges())

@@ -37,10 +37,27 @@ pub struct BudgetRun {
 /// `Err` the run recovers from, not an abort. The limit and policy are put
 /// back before the function returns.
 #[wasm_bindgen]
-pub fn run_budget(budget: &str, block_size: &str, blocks: &str, refusing: bool) -> Result<BudgetRun, InputError> {
+pub fn run_budget(
+    budget: &str,
+    block_size: &str,
+    blocks: &str,
+    refusing: bool,
+) -> Result<BudgetRun, InputError> {
     let budget = whole_number("budget", budget)?;
-    let block_size = bounded("block size", block_size, 1, MAX_BLOCK_SIZE, "at most 1 MiB per block")?;
-    let blocks_requested = bounded("block count", blocks, 1, MAX_BLOCKS, "at most 64 blocks per run")?;
+    let block_size = bounded(
+        "block size",
+        block_size,
+        1,
+        MAX_BLOCK_SIZE,
+        "at most 1 MiB per block",
+    )?;
+    let blocks_requested = bounded(
+        "block count",
+        blocks,
+        1,
+        MAX_BLOCKS,
+        "at most 64 blocks per run",
+    )?;
 
     // Room for every block is reserved BEFORE the limit drops, so keeping a
     // block never allocates while the guardrail is armed.
@@ -57,7 +74,11 @@ pub fn run_budget(budget: &str, block_size: &str, blocks: &str, refusing: bool) 
     };
     let refusals_before = GLOBAL.refusals();
     GLOBAL.clear_flag();
-    GLOBAL.set_policy(if refusing { Policy::Refuse } else { Policy::FlagOnly });
+    GLOBAL.set_policy(if refusing {
+        Policy::Refuse
+    } else {
+        Policy::FlagOnly
+    });
     GLOBAL.set_limit(GLOBAL.live_bytes().saturating_add(budget));
 
     for number in 1..=blocks_requested {

@@ -32,7 +32,9 @@ impl From<InputError> for wasm_bindgen::JsValue {
 pub fn whole_number(what: &str, text: &str) -> Result<usize, InputError> {
     let text = text.trim();
     if text.is_empty() {
-        return Err(InputError::new(format!("{what} is empty: enter a whole number")));
+        return Err(InputError::new(format!(
+            "{what} is empty: enter a whole number"
+        )));
     }
     if let Ok(value) = text.parse::<usize>() {
         return Ok(value);
@@ -56,7 +58,13 @@ pub fn whole_number(what: &str, text: &str) -> Result<usize, InputError> {
 
 /// Like [`whole_number`], but also within `min..=max`; `why` says where the
 /// bound comes from.
-pub fn bounded(what: &str, text: &str, min: usize, max: usize, why: &str) -> Result<usize, InputError> {
+pub fn bounded(
+    what: &str,
+    text: &str,
+    min: usize,
+    max: usize,
+    why: &str,
+) -> Result<usize, InputError> {
     let value = whole_number(what, text)?;
     if (min..=max).contains(&value) {
         Ok(value)
@@ -94,6 +102,9 @@ mod tests {
     fn bounds_are_inclusive_and_explained() {
         assert_eq!(bounded("n", "10", 1, 10, "page limit"), Ok(10));
         let text = message(bounded("n", "11", 1, 10, "page limit"));
-        assert!(text.contains("between 1 and 10 (page limit), got 11"), "{text}");
+        assert!(
+            text.contains("between 1 and 10 (page limit), got 11"),
+            "{text}"
+        );
     }
 }

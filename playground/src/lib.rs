@@ -30,4 +30,5 @@ use peak::PeakAlloc;
 /// Only the wasm build installs it, so native tests keep the system
 /// allocator (and the gauges read zero there).
 #[cfg_attr(target_arch = "wasm32", global_allocator)]
-pub static GLOBAL: BudgetAlloc<PeakAlloc> = BudgetAlloc::over(PeakAlloc::new(), usize::MAX, Policy::FlagOnly);
+pub static GLOBAL: BudgetAlloc<PeakAlloc> =
+    BudgetAlloc::over(PeakAlloc::new(), usize::MAX, Policy::FlagOnly);

@@ -30,7 +30,11 @@ function button(text, onclick) {
 // A wasm-bindgen object copied into a plain one, its Rust memory freed now
 // rather than whenever the garbage collector gets to it.
 function plain(object) {
-  const copy = object.toJSON();
+  const copy = {};
+  const getters = Object.getOwnPropertyDescriptors(Object.getPrototypeOf(object));
+  for (const [name, descriptor] of Object.entries(getters)) {
+    if (descriptor.get) copy[name] = object[name];
+  }
   object.free();
   return copy;
 }

@@ -1,11 +1,16 @@
-//! Builds a log line as a `String` inside `alloc`, once `main` has switched
-//! logging on. The `String` itself is an allocation, so `alloc` calls
-//! `alloc` calls `alloc` ... until the stack runs out.
+//! Builds a log line as a `String` inside `alloc`. The `String` itself is an
+//! allocation, so `alloc` calls `alloc` calls `alloc` ... until the stack
+//! runs out.
+//!
+//! When the recursion starts decides what you see. Normally `main` switches
+//! logging on, and Rust reports the overflow before aborting. Built with
+//! `LOG_FROM_STARTUP=1` in the environment, logging is on from the first
+//! allocation, which the runtime makes before `main` and before it can
+//! report an overflow: the process dies of a bare SIGSEGV, silently.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Switched on by `main`, after the runtime has finished starting up.
-static LOGGING: AtomicBool = AtomicBool::new(false);
+static LOGGING: AtomicBool = AtomicBool::new(option_env!("LOG_FROM_STARTUP").is_some());
 
 struct Logging;
 

@@ -46,7 +46,10 @@ fn growth_goes_through_realloc_and_stays_exact() {
         drop(v);
     });
     assert_eq!(stats.allocs, 1);
-    assert!(stats.reallocs >= 3, "16 -> 32 -> 64 -> 128 -> 100: {stats:?}");
+    assert!(
+        stats.reallocs >= 3,
+        "16 -> 32 -> 64 -> 128 -> 100: {stats:?}"
+    );
     assert_eq!(stats.net_bytes(), 0);
     assert_eq!(stats.peak_live, 128);
 }

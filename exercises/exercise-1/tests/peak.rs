@@ -28,14 +28,30 @@ fn live_and_peak_follow_allocations() {
     let tracker = PeakTracker::new(System);
     let a = alloc(&tracker, 100);
     let b = alloc(&tracker, 50);
-    assert_eq!((tracker.live(), tracker.peak()), (150, 150), "(live, peak) after 100 + 50 bytes");
+    assert_eq!(
+        (tracker.live(), tracker.peak()),
+        (150, 150),
+        "(live, peak) after 100 + 50 bytes"
+    );
     dealloc(&tracker, a, 100);
-    assert_eq!((tracker.live(), tracker.peak()), (50, 150), "freeing lowers live, never the peak");
+    assert_eq!(
+        (tracker.live(), tracker.peak()),
+        (50, 150),
+        "freeing lowers live, never the peak"
+    );
     let c = alloc(&tracker, 30);
-    assert_eq!((tracker.live(), tracker.peak()), (80, 150), "a smaller high does not move the peak");
+    assert_eq!(
+        (tracker.live(), tracker.peak()),
+        (80, 150),
+        "a smaller high does not move the peak"
+    );
     dealloc(&tracker, b, 50);
     dealloc(&tracker, c, 30);
-    assert_eq!((tracker.live(), tracker.peak()), (0, 150), "everything freed");
+    assert_eq!(
+        (tracker.live(), tracker.peak()),
+        (0, 150),
+        "everything freed"
+    );
 }
 
 #[test]
@@ -45,7 +61,11 @@ fn reset_peak_starts_a_new_window() {
     let b = alloc(&tracker, 24);
     dealloc(&tracker, a, 1000);
     tracker.reset_peak();
-    assert_eq!(tracker.peak(), 24, "after a reset the peak is what is live now");
+    assert_eq!(
+        tracker.peak(),
+        24,
+        "after a reset the peak is what is live now"
+    );
     let c = alloc(&tracker, 8);
     assert_eq!(tracker.peak(), 32, "the new window counts from the reset");
     dealloc(&tracker, b, 24);
@@ -91,10 +111,20 @@ fn alloc_zeroed_is_counted_and_forwarded() {
     assert!(!ptr.is_null());
     // SAFETY: `ptr` is valid for `size` initialised (zeroed) bytes.
     let bytes = unsafe { std::slice::from_raw_parts(ptr, size) };
-    assert!(bytes.iter().all(|&b| b == 0), "alloc_zeroed must return zeroed memory");
-    assert_eq!(tracker.live(), size, "alloc_zeroed must be counted like alloc");
+    assert!(
+        bytes.iter().all(|&b| b == 0),
+        "alloc_zeroed must return zeroed memory"
+    );
+    assert_eq!(
+        tracker.live(),
+        size,
+        "alloc_zeroed must be counted like alloc"
+    );
     assert_eq!(tracker.peak(), size);
-    let used = (calls.plain.load(Ordering::Relaxed), calls.zeroed.load(Ordering::Relaxed));
+    let used = (
+        calls.plain.load(Ordering::Relaxed),
+        calls.zeroed.load(Ordering::Relaxed),
+    );
     assert_eq!(
         used,
         (0, 1),
@@ -120,7 +150,11 @@ fn two_threads_lose_no_update() {
             });
         }
     });
-    assert_eq!(tracker.live(), 0, "a lost update leaves live bytes behind: use atomic read-modify-write");
+    assert_eq!(
+        tracker.live(),
+        0,
+        "a lost update leaves live bytes behind: use atomic read-modify-write"
+    );
     let peak = tracker.peak();
     assert!(
         (size..=2 * size).contains(&peak),

@@ -52,7 +52,10 @@ struct Region {
 
 impl Region {
     fn new(len: usize) -> Self {
-        Self { buffer: vec![0; len + 4096 + 16], len }
+        Self {
+            buffer: vec![0; len + 4096 + 16],
+            len,
+        }
     }
 
     /// An arena over this region, reporting fallback calls to `calls`.
@@ -89,7 +92,11 @@ fn align_up_rounds_to_the_next_multiple() {
     assert_eq!(align_up(16, 16), Some(16));
     assert_eq!(align_up(17, 4096), Some(4096));
     assert_eq!(align_up(4097, 1), Some(4097));
-    assert_eq!(align_up(usize::MAX, 2), None, "overflow must give None, not wrap or panic");
+    assert_eq!(
+        align_up(usize::MAX, 2),
+        None,
+        "overflow must give None, not wrap or panic"
+    );
 }
 
 #[test]
@@ -105,7 +112,10 @@ fn every_alignment_is_honoured_from_a_16_aligned_base() {
             0,
             "a block aligned to {align} was asked for: align the ADDRESS, not the offset"
         );
-        assert!(arena.contains(ptr), "a fitting block must come from the arena");
+        assert!(
+            arena.contains(ptr),
+            "a fitting block must come from the arena"
+        );
         assert!(ptr.addr() >= previous_end, "blocks must not overlap");
         previous_end = ptr.addr() + 3;
     }
@@ -119,11 +129,19 @@ fn blocks_are_packed_and_used_counts_every_byte() {
     let arena = region.arena(&calls);
     let a = alloc(&arena, layout(10, 1));
     let b = alloc(&arena, layout(6, 2));
-    assert_eq!(b.addr() - a.addr(), 10, "a 2-aligned block right after 10 bytes needs no padding");
+    assert_eq!(
+        b.addr() - a.addr(),
+        10,
+        "a 2-aligned block right after 10 bytes needs no padding"
+    );
     assert_eq!(arena.used(), 16);
     let c = alloc(&arena, layout(8, 16));
     assert_eq!(c.addr() % 16, 0);
-    assert_eq!(arena.used(), 24, "the base is 16-aligned, so 16 bytes in needs no padding");
+    assert_eq!(
+        arena.used(),
+        24,
+        "the base is 16-aligned, so 16 bytes in needs no padding"
+    );
 }
 
 #[test]
@@ -135,14 +153,25 @@ fn a_full_arena_falls_back_and_frees_only_fallback_blocks() {
     let in_arena = alloc(&arena, inside);
     assert!(arena.contains(in_arena));
     let outside = alloc(&arena, inside);
-    assert!(!arena.contains(outside), "200 more bytes do not fit in a 256-byte arena");
-    assert_eq!(calls.allocs(), 1, "the block that did not fit comes from the fallback");
+    assert!(
+        !arena.contains(outside),
+        "200 more bytes do not fit in a 256-byte arena"
+    );
+    assert_eq!(
+        calls.allocs(),
+        1,
+        "the block that did not fit comes from the fallback"
+    );
     // SAFETY: both blocks came from `arena` with `inside`.
     unsafe {
         arena.dealloc(outside, inside);
         arena.dealloc(in_arena, inside);
     }
-    assert_eq!(calls.deallocs(), 1, "exactly the fallback block goes back to the fallback");
+    assert_eq!(
+        calls.deallocs(),
+        1,
+        "exactly the fallback block goes back to the fallback"
+    );
     assert_eq!(arena.used(), 200, "arena blocks are never freed one by one");
 }
 
@@ -169,15 +198,24 @@ fn two_threads_never_share_a_byte() {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("worker")).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("worker"))
+            .collect()
     });
-    assert_eq!(arena.used(), 2 * PER_THREAD * SIZE, "every byte of the arena was handed out once");
+    assert_eq!(
+        arena.used(),
+        2 * PER_THREAD * SIZE,
+        "every byte of the arena was handed out once"
+    );
     assert_eq!(calls.allocs(), 0);
-    drop(arena);
     for (tag, addrs) in (1..=2u8).zip(&blocks) {
         for &addr in addrs {
             let bytes = region.bytes_at(addr, SIZE);
-            assert!(bytes.iter().all(|&b| b == tag), "two threads were given the same bytes");
+            assert!(
+                bytes.iter().all(|&b| b == tag),
+                "two threads were given the same bytes"
+            );
         }
     }
 }

@@ -18,7 +18,10 @@ fn refuses_past_the_limit_and_recovers_after_a_free() {
         assert!(!a.is_null(), "600 of 1000 bytes fit");
         assert_eq!(budget.used(), 600);
         let refused = budget.alloc(layout(600));
-        assert!(refused.is_null(), "1200 bytes exceed the 1000-byte budget: return null");
+        assert!(
+            refused.is_null(),
+            "1200 bytes exceed the 1000-byte budget: return null"
+        );
         assert_eq!(budget.used(), 600, "a refusal charges nothing");
         let b = budget.alloc(layout(400));
         assert!(!b.is_null(), "exactly up to the limit is allowed");
@@ -53,7 +56,10 @@ fn two_threads_never_overshoot() {
                 })
             })
             .collect();
-        workers.into_iter().map(|w| w.join().expect("worker")).collect()
+        workers
+            .into_iter()
+            .map(|w| w.join().expect("worker"))
+            .collect()
     });
     let total: usize = granted.iter().map(Vec::len).sum();
     assert_eq!(

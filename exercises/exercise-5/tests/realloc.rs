@@ -40,7 +40,9 @@ fn fill(ptr: *mut u8, len: usize, byte: u8) {
 /// Whether the first `len` bytes at `ptr` all equal `byte`.
 fn holds(ptr: *const u8, len: usize, byte: u8) -> bool {
     // SAFETY: every caller passes a live, initialised block this long.
-    unsafe { std::slice::from_raw_parts(ptr, len) }.iter().all(|&b| b == byte)
+    unsafe { std::slice::from_raw_parts(ptr, len) }
+        .iter()
+        .all(|&b| b == byte)
 }
 
 #[test]
@@ -54,7 +56,10 @@ fn is_last_knows_the_most_recent_block() {
     assert!(arena.is_last(b, 16));
     assert!(!arena.is_last(b, 8), "the size must match the block's end");
     let elsewhere = 0u8;
-    assert!(!arena.is_last(&elsewhere, 1), "a pointer outside the arena is never last");
+    assert!(
+        !arena.is_last(&elsewhere, 1),
+        "a pointer outside the arena is never last"
+    );
 }
 
 #[test]
@@ -71,7 +76,11 @@ fn growing_the_last_block_keeps_its_address() {
         "not solved yet: growing the most recent block must not move it — see the chapter \
          \"A bump arena\", or run `cargo workbook hint 5`"
     );
-    assert_eq!(arena.used(), used + 32, "growing by 32 bytes uses exactly 32 more");
+    assert_eq!(
+        arena.used(),
+        used + 32,
+        "growing by 32 bytes uses exactly 32 more"
+    );
     assert!(holds(grown, 32, 0xA5), "the old contents stay");
 }
 
@@ -83,11 +92,22 @@ fn shrinking_the_last_block_gives_bytes_back() {
     fill(a, 100, 7);
     // SAFETY: `a` is a live block of `layout(100)`; 40 is a valid size.
     let shrunk = unsafe { arena.realloc(a, layout(100), 40) };
-    assert_eq!(shrunk, a, "shrinking the most recent block must not move it");
-    assert_eq!(arena.used(), 40, "the 60 bytes given up are available again");
+    assert_eq!(
+        shrunk, a,
+        "shrinking the most recent block must not move it"
+    );
+    assert_eq!(
+        arena.used(),
+        40,
+        "the 60 bytes given up are available again"
+    );
     assert!(holds(shrunk, 40, 7));
     let b = alloc(&arena, 8);
-    assert_eq!(b.addr(), a.addr() + 40, "the next block starts right after the shrunk one");
+    assert_eq!(
+        b.addr(),
+        a.addr() + 40,
+        "the next block starts right after the shrunk one"
+    );
 }
 
 #[test]
@@ -100,7 +120,10 @@ fn a_block_that_is_not_last_is_copied() {
     // SAFETY: `a` is a live block of `layout(16)`; 48 is a valid size.
     let moved = unsafe { arena.realloc(a, layout(16), 48) };
     assert!(!moved.is_null());
-    assert_ne!(moved, a, "growing in place would overwrite the block after it");
+    assert_ne!(
+        moved, a,
+        "growing in place would overwrite the block after it"
+    );
     assert!(holds(moved, 16, 1), "the contents are copied");
     assert_eq!(arena.used(), 16 + 16 + 48);
 }
@@ -113,9 +136,15 @@ fn growth_that_does_not_fit_fails_and_keeps_the_block() {
     fill(a, 64, 9);
     // SAFETY: `a` is a live block of `layout(64)`; 1000 is a valid size.
     let grown = unsafe { arena.realloc(a, layout(64), 1000) };
-    assert!(grown.is_null(), "1000 bytes do not fit in a 128-byte arena: return null");
+    assert!(
+        grown.is_null(),
+        "1000 bytes do not fit in a 128-byte arena: return null"
+    );
     assert_eq!(arena.used(), 64, "a failed realloc changes nothing");
-    assert!(holds(a, 64, 9), "the old block is still valid after a failed realloc");
+    assert!(
+        holds(a, 64, 9),
+        "the old block is still valid after a failed realloc"
+    );
 }
 
 #[test]

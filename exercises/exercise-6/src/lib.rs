@@ -89,7 +89,7 @@ impl Pool {
     }
 }
 
-// SAFETY (the promise your solution must keep): a pool block is handed to
+// SAFETY: (the promise your solution must keep) a pool block is handed to
 // one owner at a time and is at least as large and as aligned as the layout;
 // everything else comes from `System` and goes back to it.
 unsafe impl GlobalAlloc for Pool {

@@ -16,7 +16,10 @@ struct Region {
 
 impl Region {
     fn new(len: usize) -> Self {
-        Self { buffer: vec![0; len + 128], len }
+        Self {
+            buffer: vec![0; len + 128],
+            len,
+        }
     }
 
     fn pool(&mut self) -> Pool {
@@ -35,7 +38,10 @@ fn layout(size: usize, align: usize) -> Layout {
 fn alloc(pool: &Pool, layout: Layout) -> *mut u8 {
     // SAFETY: every layout in these tests has a non-zero size.
     let ptr = unsafe { pool.alloc(layout) };
-    assert!(!ptr.is_null(), "the pool falls back to System, so it never returns null here");
+    assert!(
+        !ptr.is_null(),
+        "the pool falls back to System, so it never returns null here"
+    );
     ptr
 }
 
@@ -52,7 +58,11 @@ fn class_of_picks_the_smallest_class_that_fits() {
     assert_eq!(class_of(layout(1, 1)), Some(0));
     assert_eq!(class_of(layout(16, 8)), Some(0));
     assert_eq!(class_of(layout(17, 1)), Some(1));
-    assert_eq!(class_of(layout(16, 64)), Some(2), "alignment counts as much as size");
+    assert_eq!(
+        class_of(layout(16, 64)),
+        Some(2),
+        "alignment counts as much as size"
+    );
     assert_eq!(class_of(layout(128, 128)), Some(3));
     assert_eq!(class_of(layout(129, 1)), None);
     assert_eq!(class_of(layout(8, 256)), None);
@@ -89,7 +99,10 @@ fn large_requests_and_a_full_region_go_to_system() {
     let mut region = Region::new(256);
     let pool = region.pool();
     let large = alloc(&pool, layout(1000, 8));
-    assert!(!pool.owns(large), "1000 bytes is no class: System serves it");
+    assert!(
+        !pool.owns(large),
+        "1000 bytes is no class: System serves it"
+    );
     let a = alloc_small(&pool, layout(128, 8));
     let b = alloc_small(&pool, layout(128, 8));
     let overflow = alloc(&pool, layout(128, 8));
@@ -102,7 +115,10 @@ fn large_requests_and_a_full_region_go_to_system() {
         pool.dealloc(b, layout(128, 8));
     }
     let reused = alloc_small(&pool, layout(100, 8));
-    assert!(reused == a || reused == b, "a freed region block is preferred over System");
+    assert!(
+        reused == a || reused == b,
+        "a freed region block is preferred over System"
+    );
 }
 
 #[test]
@@ -128,7 +144,10 @@ fn two_threads_share_the_pool_without_overlap() {
                     {
                         // SAFETY: `oldest` is a live block we filled with `tag`.
                         let bytes = unsafe { std::slice::from_raw_parts(oldest, 64) };
-                        assert!(bytes.iter().all(|&b| b == tag), "another thread got this block");
+                        assert!(
+                            bytes.iter().all(|&b| b == tag),
+                            "another thread got this block"
+                        );
                         // SAFETY: `oldest` came from `pool` with `block`.
                         unsafe { pool.dealloc(oldest, block) };
                     }
@@ -140,5 +159,8 @@ fn two_threads_share_the_pool_without_overlap() {
             });
         }
     });
-    assert!(pool.carved() <= 2 * HELD * 64, "at most the blocks held at once are ever carved");
+    assert!(
+        pool.carved() <= 2 * HELD * 64,
+        "at most the blocks held at once are ever carved"
+    );
 }

@@ -97,9 +97,7 @@ impl Store {
     pub fn put(&self, key: &str, value: &str) -> Result<(), String> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))?;
-        let tmp = self
-            .dir
-            .join(format!("{key}.tmp{}", std::process::id()));
+        let tmp = self.dir.join(format!("{key}.tmp{}", std::process::id()));
         std::fs::write(&tmp, value).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
         std::fs::rename(&tmp, self.dir.join(key))
             .map_err(|e| format!("cannot store a result in {}: {e}", self.dir.display()))

@@ -57,11 +57,7 @@ pub fn hand_typed_output(text: &str) -> Vec<(usize, String)> {
             }
             None => {
                 if let Some((fence, info)) = Fence::open(line) {
-                    let tag = info
-                        .split([' ', ','])
-                        .next()
-                        .unwrap_or_default()
-                        .to_owned();
+                    let tag = info.split([' ', ',']).next().unwrap_or_default().to_owned();
                     if OUTPUT_TAGS.contains(&tag.as_str()) {
                         found.push((index + 1, tag));
                     }
@@ -174,9 +170,12 @@ fn broken_links(build: &Path) -> Result<Vec<String>, Vec<String>> {
 
 fn is_remote(link: &str) -> bool {
     link.starts_with("//")
-        || link
-            .split_once(':')
-            .is_some_and(|(scheme, _)| !scheme.is_empty() && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.'))
+        || link.split_once(':').is_some_and(|(scheme, _)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
+        })
 }
 
 fn is_stylesheet_link(html: &str, value: &str) -> bool {
@@ -226,7 +225,9 @@ fn resolve(
     if ids.contains(fragment) {
         Ok(())
     } else {
-        Err(format!("names anchor `#{fragment}`, which the page does not have"))
+        Err(format!(
+            "names anchor `#{fragment}`, which the page does not have"
+        ))
     }
 }
 
@@ -321,7 +322,8 @@ mod tests {
 
     #[test]
     fn package_names_come_from_the_package_table() {
-        let manifest = "[workspace]\nname = \"no\"\n[package]\nversion = \"1\"\nname = \"layout\"\n";
+        let manifest =
+            "[workspace]\nname = \"no\"\n[package]\nversion = \"1\"\nname = \"layout\"\n";
         assert_eq!(package_name(manifest).as_deref(), Some("layout"));
         assert_eq!(package_name("[lib]\nname = \"x\"\n"), None);
     }

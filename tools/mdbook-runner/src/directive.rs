@@ -152,7 +152,8 @@ fn directive_spans(line: &str) -> Vec<(usize, usize)> {
             i = skip_code_span(bytes, i);
             continue;
         }
-        if line[i..].starts_with("{{#") && !(i > 0 && bytes[i - 1] == b'\\') {
+        // Byte comparisons: `i` may sit inside a multi-byte character.
+        if bytes[i..].starts_with(b"{{#") && !(i > 0 && bytes[i - 1] == b'\\') {
             let name: String = line[i + 3..]
                 .chars()
                 .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
@@ -194,22 +195,32 @@ pub fn parse(raw: &str) -> Result<Directive, String> {
         .strip_prefix("{{#")
         .and_then(|rest| rest.strip_suffix("}}"))
     else {
-        return Err(format!("unterminated directive `{raw}`: it must end with `}}}}` on the same line"));
+        return Err(format!(
+            "unterminated directive `{raw}`: it must end with `}}}}` on the same line"
+        ));
     };
     let mut words = inner.split_whitespace();
     let name = words.next().unwrap_or_default();
     let rest: Vec<&str> = words.collect();
     match name {
-        "run" => parse_run(&rest).map(Directive::Run).map_err(|e| format!("malformed `{raw}`: {e}")),
+        "run" => parse_run(&rest)
+            .map(Directive::Run)
+            .map_err(|e| format!("malformed `{raw}`: {e}")),
         "pitfall" => match rest.as_slice() {
             [case] => Ok(Directive::Pitfall {
                 case: (*case).to_owned(),
             }),
-            [] => Err(format!("malformed `{raw}`: name the case, e.g. `{{{{#pitfall CASE}}}}`")),
-            _ => Err(format!("malformed `{raw}`: `{{{{#pitfall}}}}` takes exactly one case name")),
+            [] => Err(format!(
+                "malformed `{raw}`: name the case, e.g. `{{{{#pitfall CASE}}}}`"
+            )),
+            _ => Err(format!(
+                "malformed `{raw}`: `{{{{#pitfall}}}}` takes exactly one case name"
+            )),
         },
         "toolchain" if rest.is_empty() => Ok(Directive::Toolchain),
-        "toolchain" => Err(format!("malformed `{raw}`: `{{{{#toolchain}}}}` takes no arguments")),
+        "toolchain" => Err(format!(
+            "malformed `{raw}`: `{{{{#toolchain}}}}` takes no arguments"
+        )),
         other => Err(format!(
             "unknown directive `{{{{#{other}}}}}`; this preprocessor knows {}",
             NAMES.join(", ")
@@ -222,7 +233,11 @@ fn parse_run(words: &[&str]) -> Result<RunSpec, String> {
     let mut iter = words.iter();
     let package = match iter.next() {
         Some(p) if !p.starts_with('-') => (*p).to_owned(),
-        Some(p) => return Err(format!("the package name comes first, found `{p}`; {USAGE}")),
+        Some(p) => {
+            return Err(format!(
+                "the package name comes first, found `{p}`; {USAGE}"
+            ));
+        }
         None => return Err(format!("no package named; {USAGE}")),
     };
     let mut spec = RunSpec {
@@ -262,7 +277,10 @@ fn parse_run(words: &[&str]) -> Result<RunSpec, String> {
     Ok(spec)
 }
 
-fn option_value<'a>(iter: &mut std::slice::Iter<'_, &'a str>, option: &str) -> Result<&'a str, String> {
+fn option_value<'a>(
+    iter: &mut std::slice::Iter<'_, &'a str>,
+    option: &str,
+) -> Result<&'a str, String> {
     match iter.next() {
         Some(v) if !v.starts_with('-') => Ok(v),
         _ => Err(format!("`{option}` needs a value")),
@@ -354,7 +372,10 @@ mod tests {
             ("{{#run --bin x}}", "the package name comes first"),
             ("{{#run a --bin}}", "`--bin` needs a value"),
             ("{{#run a --expect-exit}}", "`--expect-exit` needs a value"),
-            ("{{#run a --expect-exit one}}", "needs an integer exit status, got `one`"),
+            (
+                "{{#run a --expect-exit one}}",
+                "needs an integer exit status, got `one`",
+            ),
             ("{{#run a --bin x --bin y}}", "`--bin` given twice"),
             ("{{#run a extra}}", "unexpected `extra`"),
             ("{{#pitfall}}", "name the case"),
@@ -364,7 +385,10 @@ mod tests {
         ];
         for (raw, expected) in cases {
             let err = parse(raw).expect_err(raw);
-            assert!(err.contains(expected), "{raw}: got {err:?}, wanted {expected:?}");
+            assert!(
+                err.contains(expected),
+                "{raw}: got {err:?}, wanted {expected:?}"
+            );
         }
     }
 
@@ -406,6 +430,15 @@ mod tests {
         assert_eq!(lines, [2, 3, 4, 5], "{errors:?}");
         assert!(errors[1].message.contains("must stand alone on its line"));
         assert!(errors[3].message.contains("unterminated"));
+    }
+
+    #[test]
+    fn text_around_directives_may_be_any_unicode() {
+        let text = "— ünïcode — `é` {{#toolchain}} ✓\n{{#run a}}\n";
+        let (found, errors) = scan(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(found.len(), 2);
+        assert_eq!(&text[found[0].span.clone()], "{{#toolchain}}");
     }
 
     #[test]

@@ -90,6 +90,5 @@ fn fail(message: &str) -> ExitCode {
 }
 
 fn same_minor_version(a: &str, b: &str) -> bool {
-    let minor = |v: &str| v.split('.').take(2).collect::<Vec<_>>();
-    minor(a) == minor(b)
+    a.split('.').take(2).eq(b.split('.').take(2))
 }

@@ -291,7 +291,11 @@ fn build(root: &Path, target_dir: &Path, jobs: &[Job]) -> BTreeMap<String, Strin
         Ok(out) if out.status.success() => {}
         _ => {
             for (i, name) in names.iter().enumerate() {
-                progress(&format!("building {name} alone ({}/{})", i + 1, names.len()));
+                progress(&format!(
+                    "building {name} alone ({}/{})",
+                    i + 1,
+                    names.len()
+                ));
                 match build_some(&[name]) {
                     Ok(out) if out.status.success() => {}
                     Ok(out) => {
@@ -304,7 +308,10 @@ fn build(root: &Path, target_dir: &Path, jobs: &[Job]) -> BTreeMap<String, Strin
             }
         }
     }
-    progress(&format!("built in {:.1} s", started.elapsed().as_secs_f64()));
+    progress(&format!(
+        "built in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
     broken
 }
 
@@ -367,8 +374,8 @@ fn run_job(root: &Path, target_dir: &Path, job: &Job, timeout: Duration) -> Resu
         job.bin,
         job.args.join(" ")
     );
-    let (status, stdout, stderr) = run_with_timeout(&mut cmd, timeout)
-        .map_err(|e| format!("`{}`: {e}", shown.trim_end()))?;
+    let (status, stdout, stderr) =
+        run_with_timeout(&mut cmd, timeout).map_err(|e| format!("`{}`: {e}", shown.trim_end()))?;
     let code = status.code();
     let ended = code.map_or_else(|| status.to_string(), |c| format!("exited with status {c}"));
     match &job.directive {
@@ -421,8 +428,16 @@ fn run_with_timeout(
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start: {e}"))?;
-    let readers = [child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>)]
+    let readers = [
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    ]
     .map(|pipe| {
         std::thread::spawn(move || {
             let mut text = Vec::new();

@@ -53,14 +53,17 @@ impl Workspace {
     }
 
     pub fn package(&self, name: &str) -> Result<&Package, String> {
-        self.packages.iter().find(|p| p.name == name).ok_or_else(|| {
-            let mut names: Vec<&str> = self.packages.iter().map(|p| p.name.as_str()).collect();
-            names.sort_unstable();
-            format!(
-                "package `{name}` does not exist in the workspace (packages: {})",
-                names.join(", ")
-            )
-        })
+        self.packages
+            .iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| {
+                let mut names: Vec<&str> = self.packages.iter().map(|p| p.name.as_str()).collect();
+                names.sort_unstable();
+                format!(
+                    "package `{name}` does not exist in the workspace (packages: {})",
+                    names.join(", ")
+                )
+            })
     }
 
     /// Every directory whose files can change `package`'s output: its own
@@ -122,7 +125,11 @@ fn package_from_json(p: &Value) -> Package {
         .as_array()
         .into_iter()
         .flatten()
-        .filter(|t| t["kind"].as_array().is_some_and(|k| k.iter().any(|k| k == "bin")))
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
         .filter_map(|t| t["name"].as_str().map(str::to_owned))
         .collect();
     let path_deps = p["dependencies"]

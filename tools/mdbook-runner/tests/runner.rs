@@ -36,7 +36,12 @@ impl Fixture {
         config.book.src = PathBuf::from("src");
         let ctx = PreprocessorContext::new(self.book(), config, "html".into());
         let mut book = Book::new();
-        book.push_item(Chapter::new("Chapter", chapter.into(), "chapter.md", Vec::new()));
+        book.push_item(Chapter::new(
+            "Chapter",
+            chapter.into(),
+            "chapter.md",
+            Vec::new(),
+        ));
         let input = serde_json::to_vec(&(&ctx, &book)).expect("serialise the input");
 
         let mut child = runner_command(&self.book())
@@ -112,13 +117,24 @@ fn directives_become_real_output_and_a_warm_rerun_is_cached() {
         content.contains("```text\nhello from the fixture, args: [\"one\", \"two\"]\n```\n"),
         "{content}"
     );
-    assert!(content.contains("```text\nexiting with 3\n```\n"), "{content}");
     assert!(
-        content.contains("```text\nerror[E0200]: a diagnostic from the fixture\n --> src/main.rs:6:1\n```\n"),
+        content.contains("```text\nexiting with 3\n```\n"),
         "{content}"
     );
-    assert!(content.contains(&format!("Built with {}.\n", rustc_version())), "{content}");
-    assert!(content.contains("```md\n{{#run not-a-package}}\n```\n"), "{content}");
+    assert!(
+        content.contains(
+            "```text\nerror[E0200]: a diagnostic from the fixture\n --> src/main.rs:6:1\n```\n"
+        ),
+        "{content}"
+    );
+    assert!(
+        content.contains(&format!("Built with {}.\n", rustc_version())),
+        "{content}"
+    );
+    assert!(
+        content.contains("```md\n{{#run not-a-package}}\n```\n"),
+        "{content}"
+    );
     assert!(content.contains("\\{{#run not-a-package}}"), "{content}");
 
     let started = Instant::now();
@@ -126,7 +142,11 @@ fn directives_become_real_output_and_a_warm_rerun_is_cached() {
     let took = started.elapsed();
     assert!(warm.status.success(), "{}", stderr(&warm));
     assert_eq!(warm_content.as_deref(), Some(content.as_str()));
-    assert!(stderr(&warm).contains("all 4 results are cached"), "{}", stderr(&warm));
+    assert!(
+        stderr(&warm).contains("all 4 results are cached"),
+        "{}",
+        stderr(&warm)
+    );
     assert!(took < Duration::from_secs(10), "a warm rerun took {took:?}");
 
     // A changed source invalidates exactly what depends on it.
@@ -136,8 +156,15 @@ fn directives_become_real_output_and_a_warm_rerun_is_cached() {
     let (changed, changed_content) = fixture.preprocess(chapter);
     assert!(changed.status.success(), "{}", stderr(&changed));
     let changed_content = changed_content.expect("content");
-    assert!(changed_content.contains("greetings from the fixture"), "{changed_content}");
-    assert!(stderr(&changed).contains("[1/1] {{#run hello -- one two}}"), "{}", stderr(&changed));
+    assert!(
+        changed_content.contains("greetings from the fixture"),
+        "{changed_content}"
+    );
+    assert!(
+        stderr(&changed).contains("[1/1] {{#run hello -- one two}}"),
+        "{}",
+        stderr(&changed)
+    );
 }
 
 #[test]
@@ -178,8 +205,12 @@ fn every_failure_names_file_and_line_and_fails_the_build() {
 fn find_mdbook() -> Option<PathBuf> {
     let cache = std::env::var_os("WORKBOOK_TOOL_CACHE")
         .map(PathBuf::from)
-        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("allocator-workbook")))
-        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/allocator-workbook")));
+        .or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("allocator-workbook"))
+        })
+        .or_else(|| {
+            std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/allocator-workbook"))
+        });
     let cached = cache.map(|c| c.join("mdbook-0.5.4/bin/mdbook"));
     cached.filter(|p| p.is_file()).or_else(|| {
         Command::new("mdbook")
@@ -212,7 +243,10 @@ fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
     let page = std::fs::read_to_string(fixture.book().join("build/chapter.html")).unwrap();
     assert!(page.contains("hello from the fixture, args: []"), "{page}");
 
-    let check = runner_command(&fixture.book()).args(["check", "."]).output().unwrap();
+    let check = runner_command(&fixture.book())
+        .args(["check", "."])
+        .output()
+        .unwrap();
     assert!(check.status.success(), "{}", stderr(&check));
 
     std::fs::write(
@@ -223,9 +257,19 @@ fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
     let output = build(&fixture.book());
     assert!(!output.status.success(), "mdbook must fail");
     let err = stderr(&output);
-    assert!(err.contains("src/chapter.md:5: package `nowhere` does not exist"), "{err}");
+    assert!(
+        err.contains("src/chapter.md:5: package `nowhere` does not exist"),
+        "{err}"
+    );
 
-    let check = runner_command(&fixture.book()).args(["check", "."]).output().unwrap();
+    let check = runner_command(&fixture.book())
+        .args(["check", "."])
+        .output()
+        .unwrap();
     assert!(!check.status.success());
-    assert!(stderr(&check).contains("src/chapter.md:7: a ```text block typed by hand"), "{}", stderr(&check));
+    assert!(
+        stderr(&check).contains("src/chapter.md:7: a ```text block typed by hand"),
+        "{}",
+        stderr(&check)
+    );
 }

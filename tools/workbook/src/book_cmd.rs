@@ -41,19 +41,31 @@ pub fn run_serve(args: &[String]) -> Result<(), String> {
     let port = parse_port(args)?;
     let root = project::root()?;
     let (mdbook, runner) = prepare(&root, 3)?;
-    step(3, 3, &format!("serving the book on http://127.0.0.1:{port} (Ctrl-C stops)"));
+    step(
+        3,
+        3,
+        &format!("serving the book on http://127.0.0.1:{port} (Ctrl-C stops)"),
+    );
     let port = port.to_string();
-    project::run_status(
-        mdbook_command(&mdbook, &runner, &root)
-            .args(["serve", "book", "--hostname", "127.0.0.1", "--port", &port]),
-    )
+    project::run_status(mdbook_command(&mdbook, &runner, &root).args([
+        "serve",
+        "book",
+        "--hostname",
+        "127.0.0.1",
+        "--port",
+        &port,
+    ]))
 }
 
 /// Installs mdBook if needed, builds the runner, and builds the book: what
 /// `cargo workbook book` and the book check share.
 pub fn build(root: &Path) -> Result<(), String> {
     let (mdbook, runner) = prepare(root, 3)?;
-    step(3, 3, "building the book (programs run the first time; later builds reuse their output)");
+    step(
+        3,
+        3,
+        "building the book (programs run the first time; later builds reuse their output)",
+    );
     project::run_status(mdbook_command(&mdbook, &runner, root).args(["build", "book"]))
 }
 
@@ -62,7 +74,11 @@ pub fn build(root: &Path) -> Result<(), String> {
 pub fn check(root: &Path) -> Result<(), String> {
     build(root)?;
     println!("checking links, listings and output blocks");
-    project::run_status(Command::new(runner_path(root)).current_dir(root).args(["check", "book"]))
+    project::run_status(
+        Command::new(runner_path(root))
+            .current_dir(root)
+            .args(["check", "book"]),
+    )
 }
 
 /// The built runner.
@@ -77,10 +93,26 @@ fn runner_path(root: &Path) -> PathBuf {
 
 /// Steps 1 and 2 of `total`: mdBook and the runner.
 fn prepare(root: &Path, total: usize) -> Result<(PathBuf, PathBuf), String> {
-    step(1, total, &format!("mdBook {} (installed once into the tool cache)", MDBOOK.version));
+    step(
+        1,
+        total,
+        &format!(
+            "mdBook {} (installed once into the tool cache)",
+            MDBOOK.version
+        ),
+    );
     let mdbook = MDBOOK.ensure()?;
-    step(2, total, "building the runner preprocessor (cargo build -p mdbook-runner)");
-    project::run_status(project::cargo(root).args(["build", "--quiet", "--package", RUNNER_PACKAGE]))?;
+    step(
+        2,
+        total,
+        "building the runner preprocessor (cargo build -p mdbook-runner)",
+    );
+    project::run_status(project::cargo(root).args([
+        "build",
+        "--quiet",
+        "--package",
+        RUNNER_PACKAGE,
+    ]))?;
     let runner = runner_path(root);
     if !runner.is_file() {
         return Err(format!(
@@ -134,7 +166,15 @@ mod tests {
             let err = parse_port(&args(&["--port", bad])).unwrap_err();
             assert!(err.contains("from 1 to 65535"), "{bad}: {err}");
         }
-        assert!(parse_port(&args(&["--port"])).unwrap_err().contains("needs a number"));
-        assert!(parse_port(&args(&["--host", "x"])).unwrap_err().contains("unexpected `--host`"));
+        assert!(
+            parse_port(&args(&["--port"]))
+                .unwrap_err()
+                .contains("needs a number")
+        );
+        assert!(
+            parse_port(&args(&["--host", "x"]))
+                .unwrap_err()
+                .contains("unexpected `--host`")
+        );
     }
 }

@@ -37,6 +37,48 @@ pub const COMMANDS: &[Command] = &[
         run: crate::playground_cmd::run,
     },
     Command {
+        name: "list",
+        usage: "list",
+        about: "every exercise with its chapter and status, and your progress",
+        run: crate::list_cmd::run,
+    },
+    Command {
+        name: "check",
+        usage: "check N",
+        about: "run exercise N's tests and say what passes and what is left",
+        run: crate::check_cmd::run,
+    },
+    Command {
+        name: "hint",
+        usage: "hint N",
+        about: "show the hint for exercise N",
+        run: crate::hint_cmd::run,
+    },
+    Command {
+        name: "compare",
+        usage: "compare N",
+        about: "show your exercise N beside the reference solution",
+        run: crate::compare_cmd::run,
+    },
+    Command {
+        name: "watch",
+        usage: "watch",
+        about: "re-run the first unsolved exercise's tests on every save",
+        run: crate::watch_cmd::run,
+    },
+    Command {
+        name: "reset",
+        usage: "reset N",
+        about: "back up your exercise N and restore its stub",
+        run: crate::reset_cmd::run,
+    },
+    Command {
+        name: "bench",
+        usage: "bench [--quick]",
+        about: "measure every allocator of the book on this machine (release build)",
+        run: crate::bench_cmd::run,
+    },
+    Command {
         name: "help",
         usage: "help",
         about: "show this list",
@@ -57,7 +99,11 @@ pub fn dispatch(args: &[String]) -> Result<(), String> {
         Some(cmd) => (cmd.run)(&args[1..]),
         None => Err(format!(
             "unknown command `{name}`; valid commands: {}",
-            COMMANDS.iter().map(|c| c.name).collect::<Vec<_>>().join(", ")
+            COMMANDS
+                .iter()
+                .map(|c| c.name)
+                .collect::<Vec<_>>()
+                .join(", ")
         )),
     }
 }

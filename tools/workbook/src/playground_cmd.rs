@@ -67,10 +67,14 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
             .args(["build", "--quiet", "--lib", "--package", "playground"])
             .args(["--profile", PROFILE, "--target", WASM_TARGET]),
     )?;
-    let wasm = target_dir.join(WASM_TARGET).join(PROFILE).join("playground.wasm");
+    let wasm = target_dir
+        .join(WASM_TARGET)
+        .join(PROFILE)
+        .join("playground.wasm");
     let pkg = root.join(PKG_DIR);
     if pkg.exists() {
-        std::fs::remove_dir_all(&pkg).map_err(|e| format!("cannot clear {}: {e}", pkg.display()))?;
+        std::fs::remove_dir_all(&pkg)
+            .map_err(|e| format!("cannot clear {}: {e}", pkg.display()))?;
     }
     project::run_status(
         Command::new(&bindgen)
@@ -83,7 +87,11 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
     let bytes = std::fs::metadata(&module)
         .map_err(|e| format!("wasm-bindgen wrote no {}: {e}", module.display()))?
         .len();
-    println!("playground built: {} ({:.1} KiB of wasm)", pkg.display(), bytes as f64 / 1024.0);
+    println!(
+        "playground built: {} ({:.1} KiB of wasm)",
+        pkg.display(),
+        bytes as f64 / 1024.0
+    );
     Ok(pkg)
 }
 
@@ -92,12 +100,21 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
 /// end in headless Chromium.
 pub fn check(root: &Path) -> Result<(), String> {
     let pkg = build(root)?;
-    let runner = WASM_BINDGEN.ensure()?.with_file_name("wasm-bindgen-test-runner");
+    let runner = WASM_BINDGEN
+        .ensure()?
+        .with_file_name("wasm-bindgen-test-runner");
     let mut tests = project::cargo(root);
     tests
         .env("CARGO_TARGET_DIR", nested_target_dir(root))
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
-        .args(["test", "--quiet", "--package", "playground", "--target", WASM_TARGET]);
+        .args([
+            "test",
+            "--quiet",
+            "--package",
+            "playground",
+            "--target",
+            WASM_TARGET,
+        ]);
     if std::env::var_os("CHROMEDRIVER").is_none() {
         let driver = playground_web::find_program(&["chromedriver"])
             .ok_or("chromedriver is not on PATH (Debian: apt-get install chromium-driver)")?;
@@ -121,7 +138,10 @@ fn ensure_wasm_target() -> Result<(), String> {
         .args(["target", "list", "--installed"])
         .output()
         .map_err(|e| format!("cannot run rustup to check for {WASM_TARGET}: {e}"))?;
-    if String::from_utf8_lossy(&installed.stdout).lines().any(|l| l.trim() == WASM_TARGET) {
+    if String::from_utf8_lossy(&installed.stdout)
+        .lines()
+        .any(|l| l.trim() == WASM_TARGET)
+    {
         return Ok(());
     }
     println!("adding the {WASM_TARGET} target (once)");
@@ -131,14 +151,22 @@ fn ensure_wasm_target() -> Result<(), String> {
 /// Copies the files (not subdirectories) of `from` into `to`.
 fn copy_files(from: &Path, to: &Path) -> Result<Vec<PathBuf>, String> {
     std::fs::create_dir_all(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
-    let entries = std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
+    let entries =
+        std::fs::read_dir(from).map_err(|e| format!("cannot read {}: {e}", from.display()))?;
     let mut copied = Vec::new();
     for entry in entries {
-        let source = entry.map_err(|e| format!("cannot read {}: {e}", from.display()))?.path();
+        let source = entry
+            .map_err(|e| format!("cannot read {}: {e}", from.display()))?
+            .path();
         if let Some(name) = source.file_name().filter(|_| source.is_file()) {
             let dest = to.join(name);
-            std::fs::copy(&source, &dest)
-                .map_err(|e| format!("cannot copy {} to {}: {e}", source.display(), dest.display()))?;
+            std::fs::copy(&source, &dest).map_err(|e| {
+                format!(
+                    "cannot copy {} to {}: {e}",
+                    source.display(),
+                    dest.display()
+                )
+            })?;
             copied.push(dest);
         }
     }
@@ -173,7 +201,8 @@ mod tests {
     }
 
     fn tempdir(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("workbook-playground-{tag}-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("workbook-playground-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         dir

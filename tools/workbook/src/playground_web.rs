@@ -15,14 +15,18 @@ const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
 pub fn serve_forever(dir: &Path, port: u16) -> Result<(), String> {
     let listener = TcpListener::bind(("127.0.0.1", port))
         .map_err(|e| format!("cannot listen on 127.0.0.1:{port}: {e} (try another port)"))?;
-    println!("serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)", dir.display());
+    println!(
+        "serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)",
+        dir.display()
+    );
     accept_loop(&listener, dir);
     Ok(())
 }
 
 /// Serves `dir` on a free port from a background thread; returns the base URL.
 pub fn serve_in_background(dir: &Path) -> Result<String, String> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     let dir = dir.to_path_buf();
     std::thread::spawn(move || accept_loop(&listener, &dir));
@@ -71,7 +75,11 @@ fn request_path(request_line: &str) -> Option<String> {
     (parts.next()? == "GET").then_some(())?;
     let target = parts.next()?;
     let path = target.split(['?', '#']).next()?.trim_start_matches('/');
-    Some(if path.is_empty() || path.ends_with('/') { format!("{path}index.html") } else { path.to_owned() })
+    Some(if path.is_empty() || path.ends_with('/') {
+        format!("{path}index.html")
+    } else {
+        path.to_owned()
+    })
 }
 
 /// The file under `dir` a URL path names; `None` if it would leave `dir`.
@@ -124,8 +132,18 @@ fn dump_dom(url: &str) -> Result<String, String> {
     let profile = std::env::temp_dir().join(format!("workbook-chromium-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     let mut child = Command::new(&browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
-        .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+        ])
+        .args([
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         // Without a virtual time budget Chromium prints the page before
         // the wasm has run.
@@ -134,7 +152,10 @@ fn dump_dom(url: &str) -> Result<String, String> {
         .stderr(Stdio::null())
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", browser.display()))?;
-    let mut stdout = child.stdout.take().ok_or("chromium's stdout was not captured")?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or("chromium's stdout was not captured")?;
     let reader = std::thread::spawn(move || {
         let mut text = String::new();
         stdout.read_to_string(&mut text).map(|_| text)
@@ -147,7 +168,9 @@ fn dump_dom(url: &str) -> Result<String, String> {
                 let _ = child.kill();
                 let _ = child.wait();
                 let _ = std::fs::remove_dir_all(&profile);
-                return Err(format!("headless chromium did not finish within {BROWSER_TIMEOUT:?}"));
+                return Err(format!(
+                    "headless chromium did not finish within {BROWSER_TIMEOUT:?}"
+                ));
             }
             None => std::thread::sleep(Duration::from_millis(100)),
         }
@@ -171,17 +194,25 @@ fn check_selftest_dom(dom: &str) -> Result<(), String> {
     }
     let number = |name: &str| -> Result<usize, String> {
         let text = field_text(dom, name).ok_or_else(|| format!("no output named `{name}`"))?;
-        text.parse().map_err(|_| format!("`{name}` shows `{text}`, not a number"))
+        text.parse()
+            .map_err(|_| format!("`{name}` shows `{text}`, not a number"))
     };
 
     // Heap gauges: 1000 u64s pushed one by one.
-    let (held, capacity) = (number("gauges-held_u64s")?, number("gauges-held_u64_capacity")?);
+    let (held, capacity) = (
+        number("gauges-held_u64s")?,
+        number("gauges-held_u64_capacity")?,
+    );
     if held != 1000 || capacity < held {
-        return Err(format!("after pushing 1000 u64s the Vec shows {held} of capacity {capacity}"));
+        return Err(format!(
+            "after pushing 1000 u64s the Vec shows {held} of capacity {capacity}"
+        ));
     }
     let live = number("gauges-live_bytes")?;
     if live < 8 * capacity || number("gauges-peak_bytes")? < live {
-        return Err(format!("live bytes {live} do not cover the Vec's {capacity} u64s, or exceed the peak"));
+        return Err(format!(
+            "live bytes {live} do not cover the Vec's {capacity} u64s, or exceed the peak"
+        ));
     }
     if number("gauges-realloc_calls")? == 0 {
         return Err("growing a Vec one push at a time made no realloc call".into());
@@ -194,19 +225,33 @@ fn check_selftest_dom(dom: &str) -> Result<(), String> {
         .zip(attribute_values(dom, "data-align"))
         .collect::<Vec<_>>();
     let Some(&(last_offset, 64)) = blocks.last() else {
-        return Err(format!("the arena map shows {blocks:?}, expected a last block aligned to 64"));
+        return Err(format!(
+            "the arena map shows {blocks:?}, expected a last block aligned to 64"
+        ));
     };
-    if blocks.len() != 2 || blocks.iter().any(|&(offset, align)| (base + offset) % align != 0) {
-        return Err(format!("arena blocks {blocks:?} (base {base} mod 4096) are not all aligned"));
+    if blocks.len() != 2
+        || blocks
+            .iter()
+            .any(|&(offset, align)| (base + offset) % align != 0)
+    {
+        return Err(format!(
+            "arena blocks {blocks:?} (base {base} mod 4096) are not all aligned"
+        ));
     }
-    if number("bump-used")? != last_offset + 24 || number("bump-padding_wasted")? != last_offset - 1 {
+    if number("bump-used")? != last_offset + 24 || number("bump-padding_wasted")? != last_offset - 1
+    {
         return Err("the arena's used/padding counters disagree with the block offsets".into());
     }
 
     // Budget: 2048 bytes, refusing, 1024-byte blocks -> the third is refused.
-    let (refused, granted) = (number("budget-refused_at")?, number("budget-blocks_granted")?);
+    let (refused, granted) = (
+        number("budget-refused_at")?,
+        number("budget-blocks_granted")?,
+    );
     if (refused, granted, number("budget-refusals")?) != (3, 2, 1) {
-        return Err(format!("a 2048-byte budget of 1024-byte blocks granted {granted} and refused block {refused}"));
+        return Err(format!(
+            "a 2048-byte budget of 1024-byte blocks granted {granted} and refused block {refused}"
+        ));
     }
 
     // Layout explorer: alignment 3 shows the rule, not a crash.
@@ -241,8 +286,14 @@ mod tests {
 
     #[test]
     fn request_paths_stay_inside_the_served_directory() {
-        assert_eq!(request_path("GET /loader.js?x=1 HTTP/1.1\r\n").as_deref(), Some("loader.js"));
-        assert_eq!(request_path("GET / HTTP/1.1\r\n").as_deref(), Some("index.html"));
+        assert_eq!(
+            request_path("GET /loader.js?x=1 HTTP/1.1\r\n").as_deref(),
+            Some("loader.js")
+        );
+        assert_eq!(
+            request_path("GET / HTTP/1.1\r\n").as_deref(),
+            Some("index.html")
+        );
         assert_eq!(request_path("POST / HTTP/1.1\r\n"), None);
         let root = Path::new("site");
         assert_eq!(resolve(root, "a/b.js"), Some(root.join("a/b.js")));
@@ -275,7 +326,8 @@ mod tests {
 
     #[test]
     fn dom_fields_and_attributes_are_read() {
-        let dom = r#"<output data-field="a-b">  42 </output><tr data-offset="64" data-align="64"></tr>"#;
+        let dom =
+            r#"<output data-field="a-b">  42 </output><tr data-offset="64" data-align="64"></tr>"#;
         assert_eq!(field_text(dom, "a-b"), Some("42"));
         assert_eq!(field_text(dom, "missing"), None);
         assert_eq!(attribute_values(dom, "data-offset"), vec![64]);

@@ -6,7 +6,8 @@ use std::process::Command;
 /// The workspace root: the nearest ancestor of the current directory whose
 /// `Cargo.toml` declares `[workspace]` and has `tools/workbook` in it.
 pub fn root() -> Result<PathBuf, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the current directory: {e}"))?;
     for dir in cwd.ancestors() {
         let manifest = dir.join("Cargo.toml");
         if dir.join("tools/workbook").is_dir()

@@ -10,7 +10,14 @@ use crate::project;
 
 /// The crates that must also build for `wasm32-unknown-unknown`, because
 /// the playground uses them.
-pub const WASM_CRATES: &[&str] = &["alloc-measure", "layout", "counting", "peak", "budget", "bump"];
+pub const WASM_CRATES: &[&str] = &[
+    "alloc-measure",
+    "layout",
+    "counting",
+    "peak",
+    "budget",
+    "bump",
+];
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -20,13 +27,35 @@ struct Step {
 }
 
 const STEPS: &[Step] = &[
-    Step { name: "formatting (cargo fmt --check)", run: fmt },
-    Step { name: "lints (cargo clippy, warnings denied)", run: clippy },
+    Step {
+        name: "formatting (cargo fmt --check)",
+        run: fmt,
+    },
+    Step {
+        name: "lints (cargo clippy, warnings denied)",
+        run: clippy,
+    },
     // Before the tests: it installs mdBook, which the runner's tests use.
-    Step { name: "book: builds with zero runner errors, links resolve, every listing used, no hand-typed output", run: crate::book_cmd::check },
-    Step { name: "tests of every default member (cargo test)", run: tests },
-    Step { name: "allocator crates build for wasm32", run: wasm_build },
-    Step { name: "playground: wasm tests and end-to-end in headless Chromium", run: crate::playground_cmd::check },
+    Step {
+        name: "book: builds with zero runner errors, links resolve, every listing used, no hand-typed output",
+        run: crate::book_cmd::check,
+    },
+    Step {
+        name: "tests of every default member (cargo test)",
+        run: tests,
+    },
+    Step {
+        name: "allocator crates build for wasm32",
+        run: wasm_build,
+    },
+    Step {
+        name: "exercises: every solution passes, every stub fails",
+        run: crate::exercise_check::check,
+    },
+    Step {
+        name: "playground: wasm tests and end-to-end in headless Chromium",
+        run: crate::playground_cmd::check,
+    },
 ];
 
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -83,7 +112,6 @@ fn wasm_build(root: &std::path::Path) -> Result<(), String> {
     for krate in WASM_CRATES {
         cmd.args(["--package", krate]);
     }
-    project::run_status(&mut cmd).map_err(|e| {
-        format!("{e}\n(if the target is missing: rustup target add {WASM_TARGET})")
-    })
+    project::run_status(&mut cmd)
+        .map_err(|e| format!("{e}\n(if the target is missing: rustup target add {WASM_TARGET})"))
 }

@@ -31,7 +31,9 @@ pub fn main(allocator_name: &str, hooks: Hooks) -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let outcome = parse_args(&args)
         .and_then(|(workload, mode)| run(allocator_name, hooks, workload, mode))
-        .and_then(|cell| serde_json::to_string(&cell).map_err(|e| format!("cannot write JSON: {e}")));
+        .and_then(|cell| {
+            serde_json::to_string(&cell).map_err(|e| format!("cannot write JSON: {e}"))
+        });
     match outcome {
         Ok(json) => {
             println!("{json}");
@@ -65,24 +67,30 @@ pub fn parse_args(args: &[String]) -> Result<(Workload, Mode), String> {
             }
             "--mode" => {
                 let name = value("--mode")?;
-                mode = Some(
-                    Mode::parse(name)
-                        .ok_or_else(|| format!("unknown mode `{name}`; known: smoke, quick, full"))?,
-                );
+                mode =
+                    Some(Mode::parse(name).ok_or_else(|| {
+                        format!("unknown mode `{name}`; known: smoke, quick, full")
+                    })?);
             }
             other => return Err(format!("unknown argument `{other}`; {USAGE}")),
         }
     }
     match (workload, mode) {
         (Some(w), Some(m)) => Ok((w, m)),
-        _ => Err(format!("both `--workload` and `--mode` are required; {USAGE}")),
+        _ => Err(format!(
+            "both `--workload` and `--mode` are required; {USAGE}"
+        )),
     }
 }
 
 fn run(allocator_name: &str, hooks: Hooks, workload: Workload, mode: Mode) -> Result<Cell, String> {
-    let spec = allocator(allocator_name).ok_or_else(|| format!("`{allocator_name}` is not in ALLOCATORS"))?;
+    let spec = allocator(allocator_name)
+        .ok_or_else(|| format!("`{allocator_name}` is not in ALLOCATORS"))?;
     if !spec.workloads.contains(&workload) {
-        return Err(format!("`{allocator_name}` does not run the `{}` workload", workload.name()));
+        return Err(format!(
+            "`{allocator_name}` does not run the `{}` workload",
+            workload.name()
+        ));
     }
     let sizes = mode.sizes();
     let fallbacks_before = hooks.arena.map(|read| read().fallbacks);
@@ -91,8 +99,14 @@ fn run(allocator_name: &str, hooks: Hooks, workload: Workload, mode: Mode) -> Re
         _ => workloads::runner(workload, sizes),
     };
     let ops = workload.ops(&sizes);
-    let timing = harness::measure(sizes.warmup, sizes.reps, ops, workload.expected(&sizes), &mut runner)
-        .map_err(|e| format!("{}: {e}", workload.name()))?;
+    let timing = harness::measure(
+        sizes.warmup,
+        sizes.reps,
+        ops,
+        workload.expected(&sizes),
+        &mut runner,
+    )
+    .map_err(|e| format!("{}: {e}", workload.name()))?;
     let arena = hooks.arena.map(|read| {
         let now = read();
         ArenaUse {
@@ -124,17 +138,32 @@ mod tests {
     #[test]
     fn parses_both_flags_in_any_order() {
         let want = Ok((Workload::VecGrowth, Mode::Quick));
-        assert_eq!(parse_args(&args(&["--workload", "vec-growth", "--mode", "quick"])), want);
-        assert_eq!(parse_args(&args(&["--mode", "quick", "--workload", "vec-growth"])), want);
+        assert_eq!(
+            parse_args(&args(&["--workload", "vec-growth", "--mode", "quick"])),
+            want
+        );
+        assert_eq!(
+            parse_args(&args(&["--mode", "quick", "--workload", "vec-growth"])),
+            want
+        );
     }
 
     #[test]
     fn bad_arguments_say_what_is_wrong() {
         for (given, says) in [
-            (&["--workload", "nope", "--mode", "quick"][..], "unknown workload `nope`"),
-            (&["--workload", "batch", "--mode", "fast"][..], "unknown mode `fast`"),
+            (
+                &["--workload", "nope", "--mode", "quick"][..],
+                "unknown workload `nope`",
+            ),
+            (
+                &["--workload", "batch", "--mode", "fast"][..],
+                "unknown mode `fast`",
+            ),
             (&["--workload"][..], "`--workload` needs a value"),
-            (&["--mode", "smoke"][..], "both `--workload` and `--mode` are required"),
+            (
+                &["--mode", "smoke"][..],
+                "both `--workload` and `--mode` are required",
+            ),
             (&["--verbose"][..], "unknown argument `--verbose`"),
         ] {
             let err = parse_args(&args(given)).unwrap_err();

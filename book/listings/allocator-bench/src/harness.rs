@@ -61,11 +61,13 @@ pub fn measure(
     expected: u64,
     mut run: impl FnMut() -> u64,
 ) -> Result<Timing, String> {
-    let mut check = |got: u64| {
+    let check = |got: u64| {
         if got == expected {
             Ok(())
         } else {
-            Err(format!("wrong result: got checksum {got}, expected {expected}"))
+            Err(format!(
+                "wrong result: got checksum {got}, expected {expected}"
+            ))
         }
     };
     for _ in 0..warmup {
@@ -78,7 +80,8 @@ pub fn measure(
         run_ns.push(started.elapsed().as_nanos() as f64);
         check(got)?;
     }
-    Timing::from_runs(&run_ns, ops).ok_or_else(|| "nothing to time: no runs or no operations".into())
+    Timing::from_runs(&run_ns, ops)
+        .ok_or_else(|| "nothing to time: no runs or no operations".into())
 }
 
 #[cfg(test)]

@@ -40,7 +40,11 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 if let Some(earlier) = mode_flag.replace(flag) {
                     return Err(format!("`{earlier}` and `{flag}` cannot be combined"));
                 }
-                options.mode = if flag == "--quick" { Mode::Quick } else { Mode::Smoke };
+                options.mode = if flag == "--quick" {
+                    Mode::Quick
+                } else {
+                    Mode::Smoke
+                };
             }
             "--out" => {
                 let dir = iter.next().ok_or("`--out` needs a directory")?;
@@ -77,7 +81,8 @@ fn main() -> ExitCode {
 
 fn run(options: &Options) -> Result<(), String> {
     let started = Instant::now();
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
     let bin_dir = exe.parent().ok_or("this program's path has no directory")?;
     if options.build {
         build_siblings(bin_dir)?;
@@ -119,7 +124,8 @@ fn run(options: &Options) -> Result<(), String> {
 
     let report = Report::new(Machine::current(options.mode), cells);
     let markdown = report::markdown(&report);
-    let json = serde_json::to_string_pretty(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
+    let json =
+        serde_json::to_string_pretty(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
     let out = match &options.out {
         Some(dir) => dir.clone(),
         None => default_out_dir(bin_dir),
@@ -144,10 +150,7 @@ fn run(options: &Options) -> Result<(), String> {
 
 /// `<target dir>/allocator-bench`, beside the profile directory we run from.
 fn default_out_dir(bin_dir: &Path) -> PathBuf {
-    bin_dir
-        .parent()
-        .unwrap_or(bin_dir)
-        .join("allocator-bench")
+    bin_dir.parent().unwrap_or(bin_dir).join("allocator-bench")
 }
 
 /// `cargo run` builds only the program it runs; the `bench-*` programs
@@ -158,8 +161,13 @@ fn build_siblings(bin_dir: &Path) -> Result<(), String> {
     let Some(cargo) = std::env::var_os("CARGO") else {
         return Ok(());
     };
-    let profile = bin_dir.file_name().and_then(|n| n.to_str()).unwrap_or("debug");
-    let target_dir = bin_dir.parent().ok_or("the build directory has no parent")?;
+    let profile = bin_dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("debug");
+    let target_dir = bin_dir
+        .parent()
+        .ok_or("the build directory has no parent")?;
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "--bins", "--package", "allocator-bench"])
         .arg("--manifest-path")
@@ -203,8 +211,12 @@ fn run_child(program: &Path, workload: &str, mode: Mode) -> Result<Cell, String>
         return Err(format!("{} failed ({})", program.display(), output.status));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(stdout.trim())
-        .map_err(|e| format!("{} printed no valid result ({e}): {stdout}", program.display()))
+    serde_json::from_str(stdout.trim()).map_err(|e| {
+        format!(
+            "{} printed no valid result ({e}): {stdout}",
+            program.display()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -222,7 +234,10 @@ mod tests {
         let o = parse_args(&args(&["--smoke", "--no-build", "--out", "x"]))
             .unwrap()
             .unwrap();
-        assert_eq!((o.mode, o.build, o.out), (Mode::Smoke, false, Some("x".into())));
+        assert_eq!(
+            (o.mode, o.build, o.out),
+            (Mode::Smoke, false, Some("x".into()))
+        );
         assert!(parse_args(&args(&["--help"])).unwrap().is_none());
     }
 
@@ -230,7 +245,10 @@ mod tests {
     fn bad_arguments_are_named() {
         for (given, says) in [
             (&["--fast"][..], "unknown argument `--fast`"),
-            (&["--quick", "--smoke"][..], "`--quick` and `--smoke` cannot be combined"),
+            (
+                &["--quick", "--smoke"][..],
+                "`--quick` and `--smoke` cannot be combined",
+            ),
             (&["--out"][..], "`--out` needs a directory"),
         ] {
             let err = parse_args(&args(given)).err().unwrap();

@@ -26,7 +26,12 @@ impl Machine {
         Machine {
             cores: std::thread::available_parallelism().map_or(1, |n| n.get()),
             rustc: env!("BENCH_RUSTC_VERSION").to_owned(),
-            profile: if cfg!(debug_assertions) { "debug" } else { "release" }.to_owned(),
+            profile: if cfg!(debug_assertions) {
+                "debug"
+            } else {
+                "release"
+            }
+            .to_owned(),
             os: std::env::consts::OS.to_owned(),
             arch: std::env::consts::ARCH.to_owned(),
             mode,
@@ -119,6 +124,15 @@ fn speedup(ratio: f64) -> f64 {
     1.0 / ratio
 }
 
+/// "2.10× faster" or "1.40× slower": never "0.71× faster".
+fn faster_or_slower(ratio: f64) -> String {
+    if ratio <= 1.0 {
+        format!("{:.2}× faster", speedup(ratio))
+    } else {
+        format!("{ratio:.2}× slower")
+    }
+}
+
 fn targets(report: &Report) -> Vec<Target> {
     let batch = Workload::Batch;
     let mut out = Vec::new();
@@ -126,9 +140,7 @@ fn targets(report: &Report) -> Vec<Target> {
         let ratio = report.ratio(allocator, batch);
         out.push(Target {
             goal: format!("batch: {allocator} at least {at_least}× faster than System"),
-            observed: ratio.map_or("not measured".into(), |r| {
-                format!("{:.2}× faster", speedup(r))
-            }),
+            observed: ratio.map_or("not measured".into(), faster_or_slower),
             pass: ratio.map(|r| speedup(r) >= at_least),
         });
     }
@@ -153,10 +165,12 @@ fn targets(report: &Report) -> Vec<Target> {
         let gains = measured.iter().filter(|(_, r)| speedup(*r) >= 1.1).count();
         let each: Vec<String> = measured
             .iter()
-            .map(|(w, r)| format!("{} {:.2}×", w.name(), speedup(*r)))
+            .map(|(w, r)| format!("{} {}", w.name(), faster_or_slower(*r)))
             .collect();
         out.push(Target {
-            goal: format!("{allocator} vs System on every workload (speed-up; the article's ≥ 10 % gain)"),
+            goal: format!(
+                "{allocator} vs System on every workload (the article promises ≥ 10 % gains)"
+            ),
             observed: format!(
                 "{}; ≥ 10 % faster on {gains} of {}",
                 each.join(", "),
@@ -263,22 +277,30 @@ pub fn markdown(report: &Report) -> String {
             .filter_map(|c| c.arena.map(|a| (c, a)))
             .map(|(c, a)| {
                 format!(
-                    "{} {} ({} MiB used)",
+                    "{} {} ({} of the arena used)",
                     c.workload,
                     a.fallbacks,
-                    a.used_bytes >> 20
+                    human_bytes(a.used_bytes)
                 )
             })
             .collect();
         let _ = writeln!(
             s,
-            "\nThe bump arena holds {} MiB and never reuses a freed block, so every run touches \
+            "\nThe bump arena holds {} and never reuses a freed block, so every run touches \
              fresh memory. Requests that fell back to System, per workload: {}.",
-            first.capacity_bytes >> 20,
+            human_bytes(first.capacity_bytes),
             fallbacks.join(", ")
         );
     }
     s
+}
+
+fn human_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / 1024.0),
+        b => format!("{b} B"),
+    }
 }
 
 const ROW_HEIGHT: usize = 20;
@@ -429,8 +451,26 @@ mod tests {
         let pass: Vec<Option<bool>> = r.targets.iter().map(|t| t.pass).collect();
         // bump 2× (goal 1.5×), bumpalo 2.5× (goal 3×), per-thread 1.2× (≤ 1.25×).
         assert_eq!(pass, [Some(true), Some(false), Some(true), None, None]);
-        assert!(r.targets[2].observed.contains("1.50×"), "{:?}", r.targets[2]);
-        assert!(r.targets[3].observed.contains("on 1 of 2"), "{:?}", r.targets[3]);
+        assert!(
+            r.targets[0].observed.contains("2.00× faster"),
+            "{:?}",
+            r.targets[0]
+        );
+        assert!(
+            r.targets[2].observed.contains("1.50×"),
+            "{:?}",
+            r.targets[2]
+        );
+        assert!(
+            r.targets[3].observed.contains("churn 1.20× slower"),
+            "{:?}",
+            r.targets[3]
+        );
+        assert!(
+            r.targets[3].observed.contains("on 1 of 2"),
+            "{:?}",
+            r.targets[3]
+        );
     }
 
     #[test]
@@ -450,6 +490,13 @@ mod tests {
         let svg = svg(&r);
         assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches(r#"class="bar""#).count(), r.ratios.len());
+    }
+
+    #[test]
+    fn byte_counts_read_well() {
+        assert_eq!(human_bytes(512), "512 B");
+        assert_eq!(human_bytes(1536), "1.5 KiB");
+        assert_eq!(human_bytes(256 << 20), "256.0 MiB");
     }
 
     #[test]

@@ -86,7 +86,9 @@ impl Workload {
             Workload::CrossThread => triangle(sizes.cross_thread_messages),
             Workload::VecGrowth => {
                 let last = sizes.vec_len.saturating_sub(1);
-                (0..sizes.vec_count).map(|v| sizes.vec_len + (v ^ last)).sum()
+                (0..sizes.vec_count)
+                    .map(|v| sizes.vec_len + (v ^ last))
+                    .sum()
             }
             Workload::FormatStrings => {
                 let text: u64 = (0..sizes.strings).map(|i| 4 + decimal_digits(i)).sum();
@@ -262,8 +264,14 @@ mod tests {
         assert_eq!(decimal_digits(10), 2);
         assert_eq!(decimal_digits(100_000), 6);
         // "row-0" .. "row-11": 10 strings of 5 bytes, 2 of 6, plus the count.
-        let sizes = Sizes { strings: 12, ..Mode::Smoke.sizes() };
-        assert_eq!(Workload::FormatStrings.expected(&sizes), 10 * 5 + 2 * 6 + 12);
+        let sizes = Sizes {
+            strings: 12,
+            ..Mode::Smoke.sizes()
+        };
+        assert_eq!(
+            Workload::FormatStrings.expected(&sizes),
+            10 * 5 + 2 * 6 + 12
+        );
     }
 
     #[test]

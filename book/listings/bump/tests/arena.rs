@@ -181,6 +181,6 @@ proptest! {
         prop_assert!(addr >= base + offset && addr < base + offset + align);
         let shortcut = offset_aligned_address(base, offset, align).unwrap();
         // The shortcut is aligned exactly when the base is.
-        prop_assert_eq!(shortcut % align == 0, base % align == 0);
+        prop_assert_eq!(shortcut.is_multiple_of(align), base.is_multiple_of(align));
     }
 }

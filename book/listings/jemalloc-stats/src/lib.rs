@@ -3,9 +3,15 @@
 //! These helpers read jemalloc's own counters. They describe the program's
 //! heap only when jemalloc is the global allocator:
 //!
-//! ```ignore
+//! ```
 //! #[global_allocator]
 //! static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+//!
+//! fn main() -> Result<(), jemalloc_stats::Error> {
+//!     let stats = jemalloc_stats::read_stats()?;
+//!     assert!(stats.resident >= stats.allocated);
+//!     Ok(())
+//! }
 //! ```
 //!
 //! Nothing here unwraps: every read returns a `Result`.

@@ -18,7 +18,10 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 const TEN_MIB: usize = 10 * 1024 * 1024;
 
 fn print_row(label: &str, stats: MemoryStats) {
-    println!("  {label:<24} {:>12} {:>12}", stats.allocated, stats.resident);
+    println!(
+        "  {label:<24} {:>12} {:>12}",
+        stats.allocated, stats.resident
+    );
 }
 
 fn print_change(label: &str, from: MemoryStats, to: MemoryStats) {
@@ -57,7 +60,11 @@ fn which_variable_configures_jemalloc() -> Result<(), Box<dyn Error>> {
     println!("  {:<32} {default:>3}", "no configuration variable");
     for variable in [UNPREFIXED_CONF_VAR, CONF_VAR] {
         let seen = narenas_in_child(&exe, Some((variable, "narenas:3")))?;
-        let verdict = if seen == default { "unchanged" } else { "changed" };
+        let verdict = if seen == default {
+            "unchanged"
+        } else {
+            "changed"
+        };
         let setting = format!("{variable}=narenas:3");
         println!("  {setting:<32} {seen:>3}  ({verdict})");
     }

@@ -15,7 +15,10 @@ fn only_the_prefixed_variable_sets_narenas() {
     let default = narenas_in_child(exe(), None).unwrap();
     // The default is 4 per CPU, so it is never 3.
     assert_ne!(default, 3);
-    assert_eq!(narenas_in_child(exe(), Some((CONF_VAR, "narenas:3"))).unwrap(), 3);
+    assert_eq!(
+        narenas_in_child(exe(), Some((CONF_VAR, "narenas:3"))).unwrap(),
+        3
+    );
     assert_eq!(
         narenas_in_child(exe(), Some((UNPREFIXED_CONF_VAR, "narenas:3"))).unwrap(),
         default
@@ -31,13 +34,15 @@ fn the_chapter_program_reports_both_variables() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
-    for label in ["10 MiB Vec<u8> alive", "after drop", "MALLOC_CONF=narenas:3", "_RJEM_MALLOC_CONF=narenas:3"] {
+    for label in [
+        "10 MiB Vec<u8> alive",
+        "after drop",
+        "MALLOC_CONF=narenas:3",
+        "_RJEM_MALLOC_CONF=narenas:3",
+    ] {
         assert!(stdout.contains(label), "missing {label:?} in:\n{stdout}");
     }
-    let prefixed_line = stdout
-        .lines()
-        .find(|line| line.contains(CONF_VAR))
-        .unwrap();
+    let prefixed_line = stdout.lines().find(|line| line.contains(CONF_VAR)).unwrap();
     assert!(prefixed_line.contains("(changed)"), "{prefixed_line}");
     let unprefixed_line = stdout
         .lines()
@@ -51,5 +56,8 @@ fn unknown_arguments_are_refused_with_a_clear_message() {
     let output = Command::new(exe()).arg("--bogus").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(stderr.contains("--bogus") && stderr.contains("--print-narenas"), "{stderr}");
+    assert!(
+        stderr.contains("--bogus") && stderr.contains("--print-narenas"),
+        "{stderr}"
+    );
 }

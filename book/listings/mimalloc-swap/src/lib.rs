@@ -42,7 +42,9 @@ pub fn workload() -> Summary {
         total_len: strings.iter().map(String::len).sum(),
         first: strings.first().cloned().unwrap_or_default(),
         last: strings.last().cloned().unwrap_or_default(),
-        checksum: strings.iter().fold(FNV_OFFSET, |hash, s| fnv1a(hash, s.as_bytes())),
+        checksum: strings
+            .iter()
+            .fold(FNV_OFFSET, |hash, s| fnv1a(hash, s.as_bytes())),
         colours,
     }
 }
@@ -52,9 +54,9 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
 fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(hash, |hash, &byte| (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME))
+    bytes.iter().fold(hash, |hash, &byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(FNV_PRIME)
+    })
 }
 
 impl fmt::Display for Summary {

@@ -19,7 +19,10 @@ fn in_mimalloc_heap(ptr: *const u8) -> bool {
 #[test]
 fn box_memory_is_in_mimallocs_heap_and_system_memory_is_not() {
     let boxed = Box::new([7u64; 32]);
-    assert!(in_mimalloc_heap(boxed.as_ptr().cast()), "Box did not come from mimalloc");
+    assert!(
+        in_mimalloc_heap(boxed.as_ptr().cast()),
+        "Box did not come from mimalloc"
+    );
 
     let layout = Layout::new::<[u64; 32]>();
     // SAFETY: the layout has a non-zero size.
@@ -28,5 +31,8 @@ fn box_memory_is_in_mimallocs_heap_and_system_memory_is_not() {
     let owned_by_mimalloc = in_mimalloc_heap(from_system);
     // SAFETY: `from_system` came from `System.alloc(layout)`; freed once.
     unsafe { System.dealloc(from_system, layout) };
-    assert!(!owned_by_mimalloc, "the control pointer from System was claimed by mimalloc");
+    assert!(
+        !owned_by_mimalloc,
+        "the control pointer from System was claimed by mimalloc"
+    );
 }

@@ -3,8 +3,12 @@
 use std::process::ExitCode;
 
 #[global_allocator]
-static GLOBAL: alloc_measure::PerThread<std::alloc::System> = alloc_measure::PerThread(std::alloc::System);
+static GLOBAL: alloc_measure::PerThread<std::alloc::System> =
+    alloc_measure::PerThread(std::alloc::System);
 
 fn main() -> ExitCode {
-    allocator_bench::child::main("counting-per-thread", allocator_bench::child::Hooks::default())
+    allocator_bench::child::main(
+        "counting-per-thread",
+        allocator_bench::child::Hooks::default(),
+    )
 }

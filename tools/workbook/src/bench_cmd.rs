@@ -1,0 +1,84 @@
+//! `cargo workbook bench [--quick]`: the allocator benchmark of chapter
+//! "Measure, don't guess", built in release mode (timings of a debug build
+//! mean little) in a target directory of its own, so it never waits on the
+//! lock of another build.
+
+use std::path::{Path, PathBuf};
+
+use crate::project;
+
+/// Where the report files go, relative to the workspace root.
+const REPORT_DIR: &str = "target/allocator-bench";
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let quick = parse_args(args)?;
+    let root = project::root()?;
+    let out = root.join(REPORT_DIR);
+    let mut cmd = project::cargo(&root);
+    cmd.args([
+        "run",
+        "--release",
+        "--quiet",
+        "--package",
+        "allocator-bench",
+        "--target-dir",
+    ])
+    .arg(target_dir(&root))
+    .args(["--", "--out"])
+    .arg(&out);
+    if quick {
+        cmd.arg("--quick");
+    }
+    project::run_status(&mut cmd)?;
+    println!(
+        "\nThe report is in {}: report.md, report.json and the chart report.svg.",
+        out.display()
+    );
+    Ok(())
+}
+
+/// `--quick` or nothing.
+fn parse_args(args: &[String]) -> Result<bool, String> {
+    match args {
+        [] => Ok(false),
+        [flag] if flag == "--quick" => Ok(true),
+        [flag, ..] if flag != "--quick" => Err(format!(
+            "`bench` takes only `--quick`, got `{flag}` (usage: cargo workbook bench [--quick])"
+        )),
+        [_, extra, ..] => Err(format!(
+            "`bench` takes `--quick` once, got `{extra}` after it (usage: cargo workbook bench [--quick])"
+        )),
+    }
+}
+
+/// `bench/` inside the target directory cargo would use.
+fn target_dir(root: &Path) -> PathBuf {
+    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
+        Some(dir) if dir.is_absolute() => dir.join("bench"),
+        Some(dir) => root.join(dir).join("bench"),
+        None => root.join("target/bench"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn quick_or_nothing() {
+        assert_eq!(parse_args(&args(&[])), Ok(false));
+        assert_eq!(parse_args(&args(&["--quick"])), Ok(true));
+    }
+
+    #[test]
+    fn anything_else_is_named() {
+        let err = parse_args(&args(&["--fast"])).unwrap_err();
+        assert!(err.contains("got `--fast`"), "{err}");
+        let err = parse_args(&args(&["--quick", "--quick"])).unwrap_err();
+        assert!(err.contains("got `--quick` after it"), "{err}");
+    }
+}

@@ -1,0 +1,304 @@
+//! The learner exercises: their metadata (`exercises/exercises.toml`), their
+//! packages, and running their tests with a readable result.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::project;
+
+/// The words every unsolved stub (and its failing tests) says, so a learner
+/// knows the failure is an exercise waiting, not a bug in the workbook.
+pub const NOT_SOLVED_MARKER: &str = "not solved yet";
+
+/// The metadata file, relative to the workspace root.
+pub const METADATA: &str = "exercises/exercises.toml";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Exercise {
+    pub number: u32,
+    pub title: String,
+    pub chapter: String,
+    pub hint: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Metadata {
+    exercise: Vec<Exercise>,
+}
+
+impl Exercise {
+    /// The learner's package, e.g. `exercise-3`.
+    pub fn package(&self) -> String {
+        format!("exercise-{}", self.number)
+    }
+
+    /// The reference solution's package, e.g. `solution-3`.
+    pub fn solution_package(&self) -> String {
+        format!("solution-{}", self.number)
+    }
+
+    /// The learner's crate directory, relative to the root.
+    pub fn dir(&self) -> PathBuf {
+        PathBuf::from(format!("exercises/exercise-{}", self.number))
+    }
+
+    /// The learner's source file, relative to the root.
+    pub fn lib(&self) -> PathBuf {
+        self.dir().join("src/lib.rs")
+    }
+
+    /// The reference solution's source file, relative to the root.
+    pub fn solution_lib(&self) -> PathBuf {
+        PathBuf::from(format!("solutions/exercise-{}/src/lib.rs", self.number))
+    }
+}
+
+/// Reads and checks the metadata: numbers run 1, 2, 3 … in file order and
+/// each has its exercise and solution crate.
+pub fn load(root: &Path) -> Result<Vec<Exercise>, String> {
+    let path = root.join(METADATA);
+    let text =
+        std::fs::read_to_string(&path).map_err(|e| format!("cannot read {METADATA}: {e}"))?;
+    let metadata: Metadata =
+        toml::from_str(&text).map_err(|e| format!("{METADATA} is malformed: {e}"))?;
+    for (index, exercise) in metadata.exercise.iter().enumerate() {
+        let expected = index + 1;
+        if exercise.number as usize != expected {
+            return Err(format!(
+                "{METADATA}: entry {expected} has number {}; numbers must run 1, 2, 3 … in order",
+                exercise.number
+            ));
+        }
+        for dir in [
+            exercise.dir(),
+            PathBuf::from(format!("solutions/exercise-{expected}")),
+        ] {
+            if !root.join(&dir).join("Cargo.toml").is_file() {
+                return Err(format!(
+                    "{METADATA} lists exercise {expected}, but {} is missing",
+                    dir.display()
+                ));
+            }
+        }
+    }
+    if metadata.exercise.is_empty() {
+        return Err(format!("{METADATA} lists no exercises"));
+    }
+    Ok(metadata.exercise)
+}
+
+/// The exercise named by the command's single argument, or an error that
+/// says what is valid.
+pub fn pick<'a>(
+    exercises: &'a [Exercise],
+    command: &str,
+    args: &[String],
+) -> Result<&'a Exercise, String> {
+    let valid = format!("valid exercise numbers are 1 to {}", exercises.len());
+    let arg = match args {
+        [arg] => arg,
+        [] => {
+            return Err(format!(
+                "`{command}` needs an exercise number, e.g. `cargo workbook {command} 1`; {valid}"
+            ));
+        }
+        [_, extra, ..] => {
+            return Err(format!(
+                "`{command}` takes one exercise number, got also `{extra}`; {valid}"
+            ));
+        }
+    };
+    let number: u32 = arg
+        .parse()
+        .map_err(|_| format!("`{arg}` is not an exercise number; {valid}"))?;
+    exercises
+        .iter()
+        .find(|e| e.number == number)
+        .ok_or_else(|| {
+            format!("there is no exercise {number}; {valid} (`cargo workbook list` shows them)")
+        })
+}
+
+/// What one `cargo test` of an exercise showed.
+#[derive(Debug, Default)]
+pub struct TestRun {
+    /// Whether cargo exited successfully (everything compiled and passed).
+    pub success: bool,
+    /// Whether the tests compiled at all.
+    pub compiled: bool,
+    pub passed: Vec<String>,
+    /// Each failing test with the first lines of its panic message.
+    pub failed: Vec<(String, String)>,
+    /// Everything cargo and the tests printed.
+    pub output: String,
+}
+
+impl TestRun {
+    /// The compiler's error lines, for a run that did not compile.
+    pub fn compile_errors(&self) -> String {
+        let mut shown = String::new();
+        let mut in_error = false;
+        for line in self.output.lines() {
+            if line.starts_with("error") {
+                in_error = true;
+            } else if line.starts_with("warning") {
+                in_error = false;
+            }
+            if in_error {
+                shown.push_str(line);
+                shown.push('\n');
+            }
+        }
+        shown
+    }
+}
+
+/// Compiles the tests of `packages` in one cargo invocation (so they build
+/// in parallel); later runs of each are then quick.
+pub fn build_tests(root: &Path, packages: &[String]) -> Result<(), String> {
+    let mut cmd = project::cargo(root);
+    cmd.args(["test", "--quiet", "--no-run"]);
+    for package in packages {
+        cmd.args(["--package", package]);
+    }
+    let shown = project::describe(&cmd);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{shown}` failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Runs every test of `package` (all of them, even after a failure) and
+/// reads libtest's report.
+pub fn run_tests(root: &Path, package: &str) -> Result<TestRun, String> {
+    let mut cmd = project::cargo(root);
+    cmd.args(["test", "--no-fail-fast", "--package", package])
+        .env("RUST_BACKTRACE", "0");
+    let shown = project::describe(&cmd);
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let output = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let (passed, failed) = parse_libtest(&output);
+    Ok(TestRun {
+        success: out.status.success(),
+        compiled: !output.contains("could not compile"),
+        passed,
+        failed,
+        output,
+    })
+}
+
+/// Reads `test NAME ... ok|FAILED` lines and each failure's panic message
+/// from libtest's (non-quiet) output.
+pub fn parse_libtest(output: &str) -> (Vec<String>, Vec<(String, String)>) {
+    let mut passed = Vec::new();
+    let mut failed = Vec::new();
+    for line in output.lines() {
+        let Some(rest) = line.strip_prefix("test ") else {
+            continue;
+        };
+        if let Some(name) = rest.strip_suffix(" ... ok") {
+            passed.push(name.to_owned());
+        } else if let Some(name) = rest.strip_suffix(" ... FAILED") {
+            failed.push((name.to_owned(), failure_message(output, name)));
+        }
+    }
+    (passed, failed)
+}
+
+/// The panic message printed in the `---- NAME stdout ----` section.
+fn failure_message(output: &str, name: &str) -> String {
+    let header = format!("---- {name} stdout ----");
+    let Some(start) = output.find(&header) else {
+        return String::new();
+    };
+    let section = &output[start + header.len()..];
+    let mut lines = section.lines().skip_while(|l| !l.contains("panicked at"));
+    lines.next();
+    lines
+        .take_while(|l| {
+            !l.is_empty() && !l.starts_with("note:") && !l.starts_with("stack backtrace")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OUTPUT: &str = "\
+running 3 tests
+test grows ... ok
+test shrinks ... FAILED
+test aligned ... ok
+
+failures:
+
+---- shrinks stdout ----
+
+thread 'shrinks' (7) panicked at tests/realloc.rs:9:5:
+assertion `left == right` failed: not solved yet: do it
+  left: 1
+ right: 2
+note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace
+
+failures:
+    shrinks
+";
+
+    #[test]
+    fn libtest_output_is_read_test_by_test() {
+        let (passed, failed) = parse_libtest(OUTPUT);
+        assert_eq!(passed, ["grows", "aligned"]);
+        assert_eq!(failed.len(), 1);
+        assert_eq!(failed[0].0, "shrinks");
+        assert_eq!(
+            failed[0].1,
+            "assertion `left == right` failed: not solved yet: do it\n  left: 1\n right: 2"
+        );
+    }
+
+    fn three() -> Vec<Exercise> {
+        (1..=3)
+            .map(|number| Exercise {
+                number,
+                title: String::new(),
+                chapter: String::new(),
+                hint: String::new(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn exercise_numbers_are_checked() {
+        let exercises = three();
+        let arg = |s: &str| vec![s.to_owned()];
+        assert_eq!(pick(&exercises, "hint", &arg("2")).map(|e| e.number), Ok(2));
+        for bad in [
+            arg("0"),
+            arg("4"),
+            arg("x"),
+            vec![],
+            vec!["1".into(), "2".into()],
+        ] {
+            let err = pick(&exercises, "hint", &bad).expect_err("refused");
+            assert!(err.contains("valid exercise numbers are 1 to 3"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! `cargo workbook list`: every exercise, its chapter and whether its tests
+//! pass, and the overall progress.
+
+use std::path::Path;
+
+use crate::commands::no_args;
+use crate::exercises::{self, Exercise};
+use crate::project;
+
+/// Where an exercise stands, judged by running its tests.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Solved,
+    NotYet,
+    DoesNotCompile,
+}
+
+impl Status {
+    fn label(self) -> &'static str {
+        match self {
+            Status::Solved => "solved",
+            Status::NotYet => "not yet",
+            Status::DoesNotCompile => "does not compile",
+        }
+    }
+}
+
+/// Runs each exercise's tests (compiled together first) and returns the
+/// status of each, in order.
+pub fn statuses(root: &Path, all: &[Exercise]) -> Result<Vec<Status>, String> {
+    let packages: Vec<String> = all.iter().map(Exercise::package).collect();
+    // A crate that does not compile is reported below, one by one.
+    let _ = exercises::build_tests(root, &packages);
+    all.iter()
+        .map(|exercise| {
+            let run = exercises::run_tests(root, &exercise.package())?;
+            Ok(if run.success {
+                Status::Solved
+            } else if run.compiled {
+                Status::NotYet
+            } else {
+                Status::DoesNotCompile
+            })
+        })
+        .collect()
+}
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    no_args("list", args)?;
+    let root = project::root()?;
+    let all = exercises::load(&root)?;
+    println!("Running the tests of {} exercises …\n", all.len());
+    let statuses = statuses(&root, &all)?;
+    let title_width = all.iter().map(|e| e.title.len()).max().unwrap_or(0);
+    let chapter_width = all.iter().map(|e| e.chapter.len()).max().unwrap_or(0);
+    println!(
+        "  #  {:title_width$}  {:chapter_width$}  status",
+        "exercise", "chapter"
+    );
+    for (exercise, status) in all.iter().zip(&statuses) {
+        println!(
+            "  {}  {:title_width$}  {:chapter_width$}  {}",
+            exercise.number,
+            exercise.title,
+            exercise.chapter,
+            status.label()
+        );
+    }
+    let solved = statuses.iter().filter(|s| **s == Status::Solved).count();
+    println!("\n{solved}/{} solved", all.len());
+    match all
+        .iter()
+        .zip(&statuses)
+        .find(|(_, s)| **s != Status::Solved)
+    {
+        Some((next, _)) => println!(
+            "Next: exercise {} — edit {}, then `cargo workbook check {}`",
+            next.number,
+            next.lib().display(),
+            next.number
+        ),
+        None => println!("Every exercise is solved."),
+    }
+    Ok(())
+}

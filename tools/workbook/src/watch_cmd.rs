@@ -1,0 +1,100 @@
+//! `cargo workbook watch`: re-runs the first unsolved exercise's tests each
+//! time one of its files is saved, and moves on when they pass.
+//!
+//! It polls modification times twice a second instead of using OS file
+//! events: that needs no extra dependency, behaves the same on every
+//! platform and editor (some save by renaming), and costs nothing noticeable
+//! for a handful of files.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use crate::commands::no_args;
+use crate::exercises::{self, Exercise};
+use crate::{check_cmd, list_cmd, project};
+
+const POLL: Duration = Duration::from_millis(500);
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    no_args("watch", args)?;
+    let root = project::root()?;
+    let all = exercises::load(&root)?;
+    println!("Finding the first unsolved exercise …");
+    let statuses = list_cmd::statuses(&root, &all)?;
+    let mut current = statuses.iter().position(|s| *s != list_cmd::Status::Solved);
+    while let Some(index) = current {
+        let Some(exercise) = all.get(index) else {
+            break;
+        };
+        println!(
+            "\nWatching exercise {} ({}); save a file to re-run its tests, Ctrl-C to stop.",
+            exercise.number,
+            exercise.dir().display()
+        );
+        let mut seen = snapshot(&root, exercise);
+        let mut solved = check_cmd::check(&root, exercise)?;
+        while !solved {
+            std::thread::sleep(POLL);
+            let now = snapshot(&root, exercise);
+            if now != seen {
+                seen = now;
+                println!();
+                solved = check_cmd::check(&root, exercise)?;
+            }
+        }
+        current =
+            (index + 1..all.len()).find(|&i| statuses.get(i) != Some(&list_cmd::Status::Solved));
+    }
+    println!("\nEvery exercise is solved. Well done!");
+    Ok(())
+}
+
+/// Modification times of the exercise's manifest, sources and tests.
+fn snapshot(root: &Path, exercise: &Exercise) -> BTreeMap<PathBuf, SystemTime> {
+    let dir = root.join(exercise.dir());
+    let mut times = BTreeMap::new();
+    let mut pending = vec![dir.join("Cargo.toml"), dir.join("src"), dir.join("tests")];
+    while let Some(path) = pending.pop() {
+        let Ok(meta) = std::fs::metadata(&path) else {
+            continue;
+        };
+        if meta.is_dir() {
+            if let Ok(entries) = std::fs::read_dir(&path) {
+                pending.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
+            }
+        } else if let Ok(modified) = meta.modified() {
+            times.insert(path, modified);
+        }
+    }
+    times
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_file_changes_the_snapshot() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let exercise = Exercise {
+            number: 1,
+            title: String::new(),
+            chapter: String::new(),
+            hint: String::new(),
+        };
+        let src = root.path().join("exercises/exercise-1/src");
+        std::fs::create_dir_all(&src).expect("create");
+        let lib = src.join("lib.rs");
+        std::fs::write(&lib, "// one").expect("write");
+        let before = snapshot(root.path(), &exercise);
+        assert_eq!(before.len(), 1);
+        let later = SystemTime::now() + Duration::from_secs(5);
+        std::fs::File::options()
+            .write(true)
+            .open(&lib)
+            .and_then(|f| f.set_modified(later))
+            .expect("touch");
+        assert_ne!(snapshot(root.path(), &exercise), before);
+    }
+}

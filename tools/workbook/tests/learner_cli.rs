@@ -1,0 +1,274 @@
+//! The learner commands, run as a learner runs them, on a temporary copy of
+//! the workspace (so nothing here touches the real exercises).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The real workspace root.
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// A target directory for the nested cargo runs: beside the outer one (so
+/// they do not wait for the outer build's lock) and kept between runs (so
+/// the dependencies compile once).
+fn nested_target_dir() -> PathBuf {
+    let binary = Path::new(env!("CARGO_BIN_EXE_workbook"));
+    // <target>/<profile>/workbook
+    let target = binary
+        .parent()
+        .and_then(Path::parent)
+        .expect("the workbook binary lives in <target>/<profile>");
+    target.join("learner-cli-tests")
+}
+
+/// A copy of the project's files (tracked and untracked, not ignored) in a
+/// fresh git repository with one commit, as a learner's clone would be.
+struct Copy {
+    dir: tempfile::TempDir,
+}
+
+impl Copy {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let listed = git(
+            &workspace(),
+            &[
+                "ls-files",
+                "--cached",
+                "--others",
+                "--exclude-standard",
+                "-z",
+            ],
+        );
+        for file in listed.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
+            let relative = Path::new(std::str::from_utf8(file).expect("utf-8 path"));
+            let from = workspace().join(relative);
+            // Listed but deleted in the working tree: skip.
+            if !from.is_file() {
+                continue;
+            }
+            let to = dir.path().join(relative);
+            std::fs::create_dir_all(to.parent().expect("a parent")).expect("create dirs");
+            std::fs::copy(&from, &to).expect("copy a file");
+        }
+        git(dir.path(), &["init", "--quiet"]);
+        git(dir.path(), &["add", "--all"]);
+        git(
+            dir.path(),
+            &[
+                "-c",
+                "user.name=learner",
+                "-c",
+                "user.email=learner@example.com",
+                "commit",
+                "--quiet",
+                "-m",
+                "clone",
+            ],
+        );
+        Self { dir }
+    }
+
+    fn path(&self, relative: &str) -> PathBuf {
+        self.dir.path().join(relative)
+    }
+
+    fn workbook(&self, args: &[&str]) -> Output {
+        workbook_in(self.dir.path(), args)
+    }
+}
+
+fn git(dir: &Path, args: &[&str]) -> Output {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn workbook_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_workbook"))
+        .args(args)
+        .current_dir(dir)
+        .env("CARGO_TARGET_DIR", nested_target_dir())
+        .output()
+        .expect("the workbook runs")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn bad_input_is_refused_with_what_is_valid() {
+    let root = workspace();
+    for (args, expected) in [
+        (
+            &["hint", "99"][..],
+            "there is no exercise 99; valid exercise numbers are 1 to 6",
+        ),
+        (
+            &["compare", "x"],
+            "`x` is not an exercise number; valid exercise numbers are 1 to 6",
+        ),
+        (&["hint"], "`hint` needs an exercise number"),
+        (&["reset", "1", "2"], "`reset` takes one exercise number"),
+        (
+            &["frobnicate"],
+            "unknown command `frobnicate`; valid commands:",
+        ),
+    ] {
+        let out = workbook_in(&root, args);
+        assert!(!out.status.success(), "{args:?} must fail");
+        assert!(
+            stderr(&out).contains(expected),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+    let out = workbook_in(&root, &["frobnicate"]);
+    for command in ["list", "check", "hint", "compare", "watch", "reset"] {
+        assert!(
+            stderr(&out).contains(command),
+            "the valid commands include {command}"
+        );
+    }
+}
+
+#[test]
+fn hint_shows_the_exercise_and_its_hint() {
+    let out = workbook_in(&workspace(), &["hint", "3"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("Exercise 3: "), "{text}");
+    assert!(
+        text.contains("align"),
+        "the bump arena's hint is about alignment: {text}"
+    );
+}
+
+#[test]
+fn list_counts_a_copied_solution_as_solved() {
+    let copy = Copy::new();
+    let before = copy.workbook(&["list"]);
+    assert!(before.status.success(), "{}", stderr(&before));
+    assert!(
+        stdout(&before).contains("0/6 solved"),
+        "{}",
+        stdout(&before)
+    );
+
+    std::fs::copy(
+        copy.path("solutions/exercise-3/src/lib.rs"),
+        copy.path("exercises/exercise-3/src/lib.rs"),
+    )
+    .expect("copy the solution");
+    let after = copy.workbook(&["list"]);
+    let text = stdout(&after);
+    assert!(text.contains("1/6 solved"), "{text}");
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("3 "))
+        .expect("a row for exercise 3");
+    assert!(
+        row.trim_end().ends_with("solved") && !row.contains("not yet"),
+        "{row}"
+    );
+    assert!(text.contains("Next: exercise 1"), "{text}");
+}
+
+#[test]
+fn reset_backs_up_and_restores() {
+    let copy = Copy::new();
+    let lib = copy.path("exercises/exercise-1/src/lib.rs");
+    let stub = std::fs::read_to_string(&lib).expect("read the stub");
+    let backups = copy.path("exercises/exercise-1/backup");
+
+    let out = copy.workbook(&["reset", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("already the stub"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!backups.exists(), "nothing to back up, no backup made");
+
+    for attempt in ["// my first try\n", "// my second try\n"] {
+        std::fs::write(&lib, attempt).expect("write my work");
+        let out = copy.workbook(&["reset", "1"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            stdout(&out).contains("saved your exercises/exercise-1/src/lib.rs to"),
+            "{}",
+            stdout(&out)
+        );
+        assert_eq!(
+            std::fs::read_to_string(&lib).expect("read"),
+            stub,
+            "the stub is back"
+        );
+    }
+    let mut saved: Vec<String> = std::fs::read_dir(&backups)
+        .expect("the backup directory")
+        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read a backup"))
+        .collect();
+    saved.sort();
+    assert_eq!(
+        saved,
+        ["// my first try\n", "// my second try\n"],
+        "each reset kept its own backup"
+    );
+    let status = git(copy.dir.path(), &["status", "--porcelain"]);
+    assert!(
+        stdout(&status).is_empty(),
+        "backups are ignored by git: {}",
+        stdout(&status)
+    );
+}
+
+#[test]
+fn compare_shows_the_difference_and_the_verdict() {
+    let copy = Copy::new();
+    let out = copy.workbook(&["compare", "4"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("--- exercises/exercise-4/src/lib.rs (yours)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+++ solutions/exercise-4/src/lib.rs (reference)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("+    fn charge(&self, size: usize) -> bool {"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("ANCHOR"),
+        "the book's markers are not part of the comparison"
+    );
+    assert!(
+        text.contains("Your code does not pass its tests yet"),
+        "{text}"
+    );
+
+    std::fs::copy(
+        copy.path("solutions/exercise-4/src/lib.rs"),
+        copy.path("exercises/exercise-4/src/lib.rs"),
+    )
+    .expect("copy the solution");
+    let text = stdout(&copy.workbook(&["compare", "4"]));
+    assert!(text.contains("Your code passes all its tests."), "{text}");
+}
