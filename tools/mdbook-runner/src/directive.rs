@@ -74,6 +74,9 @@ pub struct Found {
     pub line: usize,
     /// Byte range in the chapter text that the result replaces.
     pub span: Range<usize>,
+    /// The whitespace before a block directive (in a list item, say): every
+    /// line of its result is indented the same way.
+    pub indent: String,
     pub directive: Directive,
 }
 
@@ -119,14 +122,15 @@ pub fn scan(text: &str) -> (Vec<Found>, Vec<ParseError>) {
                         });
                         continue;
                     }
-                    let span = if directive.is_block() {
-                        line_start..line_start + line.len()
+                    let indent = if directive.is_block() {
+                        line[..start].to_owned()
                     } else {
-                        line_start + start..line_start + end
+                        String::new()
                     };
                     found.push(Found {
                         line: line_no,
-                        span,
+                        span: line_start + start..line_start + end,
+                        indent,
                         directive,
                     });
                 }
@@ -403,6 +407,15 @@ mod tests {
         assert_eq!(found[1].line, 5);
         assert_eq!(&text[found[1].span.clone()], "{{#toolchain}}");
         assert_eq!(found[1].directive, Directive::Toolchain);
+    }
+
+    #[test]
+    fn an_indented_block_directive_keeps_its_indent() {
+        let text = "1. Run it:\n\n   {{#run layout}}\n";
+        let (found, errors) = scan(text);
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(&text[found[0].span.clone()], "{{#run layout}}");
+        assert_eq!(found[0].indent, "   ");
     }
 
     #[test]

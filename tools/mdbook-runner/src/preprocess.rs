@@ -110,7 +110,8 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
         // Replace from the end so earlier spans stay valid.
         for f in found.iter().rev() {
             if let Some(text) = results.get(&f.directive) {
-                chapter.content.replace_range(f.span.clone(), text);
+                let text = text.replace('\n', &format!("\n{}", f.indent));
+                chapter.content.replace_range(f.span.clone(), &text);
             }
         }
     });

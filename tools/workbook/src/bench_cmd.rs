@@ -39,16 +39,20 @@ pub fn run(args: &[String]) -> Result<(), String> {
 
 /// `--quick` or nothing.
 fn parse_args(args: &[String]) -> Result<bool, String> {
-    match args {
-        [] => Ok(false),
-        [flag] if flag == "--quick" => Ok(true),
-        [flag, ..] if flag != "--quick" => Err(format!(
-            "`bench` takes only `--quick`, got `{flag}` (usage: cargo workbook bench [--quick])"
-        )),
-        [_, extra, ..] => Err(format!(
-            "`bench` takes `--quick` once, got `{extra}` after it (usage: cargo workbook bench [--quick])"
-        )),
+    const USAGE: &str = "usage: cargo workbook bench [--quick]";
+    let mut quick = false;
+    for arg in args {
+        match arg.as_str() {
+            "--quick" if !quick => quick = true,
+            "--quick" => return Err(format!("`--quick` given twice ({USAGE})")),
+            other => {
+                return Err(format!(
+                    "`bench` takes only `--quick`, got `{other}` ({USAGE})"
+                ));
+            }
+        }
     }
+    Ok(quick)
 }
 
 /// `bench/` inside the target directory cargo would use.
@@ -79,6 +83,8 @@ mod tests {
         let err = parse_args(&args(&["--fast"])).unwrap_err();
         assert!(err.contains("got `--fast`"), "{err}");
         let err = parse_args(&args(&["--quick", "--quick"])).unwrap_err();
-        assert!(err.contains("got `--quick` after it"), "{err}");
+        assert!(err.contains("`--quick` given twice"), "{err}");
+        let err = parse_args(&args(&["--quick", "x"])).unwrap_err();
+        assert!(err.contains("got `x`"), "{err}");
     }
 }

@@ -63,7 +63,7 @@ pub fn check(root: &Path) -> Result<(), String> {
             ));
         } else {
             println!(
-                "{package}: the stub fails with the guide ({} tests failing)",
+                "{package}: the stub fails with the guide ({} failing)",
                 run.failed.len()
             );
         }

@@ -9,27 +9,30 @@ fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-/// A target directory for the nested cargo runs: beside the outer one (so
-/// they do not wait for the outer build's lock) and kept between runs (so
-/// the dependencies compile once).
-fn nested_target_dir() -> PathBuf {
+/// A target directory for one test's nested cargo runs: beside the outer
+/// one (so they do not wait for the outer build's lock) and kept between
+/// runs (so the dependencies compile once). Each test has its own: cargo
+/// fingerprints workspace crates by their path inside the workspace, so two
+/// copies sharing a target directory could run each other's builds.
+fn nested_target_dir(test: &str) -> PathBuf {
     let binary = Path::new(env!("CARGO_BIN_EXE_workbook"));
     // <target>/<profile>/workbook
     let target = binary
         .parent()
         .and_then(Path::parent)
         .expect("the workbook binary lives in <target>/<profile>");
-    target.join("learner-cli-tests")
+    target.join("learner-cli-tests").join(test)
 }
 
 /// A copy of the project's files (tracked and untracked, not ignored) in a
 /// fresh git repository with one commit, as a learner's clone would be.
 struct Copy {
     dir: tempfile::TempDir,
+    test: &'static str,
 }
 
 impl Copy {
-    fn new() -> Self {
+    fn new(test: &'static str) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let listed = git(
             &workspace(),
@@ -67,7 +70,7 @@ impl Copy {
                 "clone",
             ],
         );
-        Self { dir }
+        Self { dir, test }
     }
 
     fn path(&self, relative: &str) -> PathBuf {
@@ -75,7 +78,7 @@ impl Copy {
     }
 
     fn workbook(&self, args: &[&str]) -> Output {
-        workbook_in(self.dir.path(), args)
+        workbook_in(self.dir.path(), self.test, args)
     }
 }
 
@@ -93,11 +96,11 @@ fn git(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
-fn workbook_in(dir: &Path, args: &[&str]) -> Output {
+fn workbook_in(dir: &Path, test: &str, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_workbook"))
         .args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", nested_target_dir())
+        .env("CARGO_TARGET_DIR", nested_target_dir(test))
         .output()
         .expect("the workbook runs")
 }
@@ -129,7 +132,7 @@ fn bad_input_is_refused_with_what_is_valid() {
             "unknown command `frobnicate`; valid commands:",
         ),
     ] {
-        let out = workbook_in(&root, args);
+        let out = workbook_in(&root, "bad-input", args);
         assert!(!out.status.success(), "{args:?} must fail");
         assert!(
             stderr(&out).contains(expected),
@@ -137,7 +140,7 @@ fn bad_input_is_refused_with_what_is_valid() {
             stderr(&out)
         );
     }
-    let out = workbook_in(&root, &["frobnicate"]);
+    let out = workbook_in(&root, "bad-input", &["frobnicate"]);
     for command in ["list", "check", "hint", "compare", "watch", "reset"] {
         assert!(
             stderr(&out).contains(command),
@@ -148,7 +151,7 @@ fn bad_input_is_refused_with_what_is_valid() {
 
 #[test]
 fn hint_shows_the_exercise_and_its_hint() {
-    let out = workbook_in(&workspace(), &["hint", "3"]);
+    let out = workbook_in(&workspace(), "hint", &["hint", "3"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.starts_with("Exercise 3: "), "{text}");
@@ -160,7 +163,7 @@ fn hint_shows_the_exercise_and_its_hint() {
 
 #[test]
 fn list_counts_a_copied_solution_as_solved() {
-    let copy = Copy::new();
+    let copy = Copy::new("list");
     let before = copy.workbook(&["list"]);
     assert!(before.status.success(), "{}", stderr(&before));
     assert!(
@@ -190,7 +193,7 @@ fn list_counts_a_copied_solution_as_solved() {
 
 #[test]
 fn reset_backs_up_and_restores() {
-    let copy = Copy::new();
+    let copy = Copy::new("reset");
     let lib = copy.path("exercises/exercise-1/src/lib.rs");
     let stub = std::fs::read_to_string(&lib).expect("read the stub");
     let backups = copy.path("exercises/exercise-1/backup");
@@ -239,7 +242,7 @@ fn reset_backs_up_and_restores() {
 
 #[test]
 fn compare_shows_the_difference_and_the_verdict() {
-    let copy = Copy::new();
+    let copy = Copy::new("compare");
     let out = copy.workbook(&["compare", "4"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);

@@ -99,7 +99,7 @@ fn run(allocator_name: &str, hooks: Hooks, workload: Workload, mode: Mode) -> Re
         _ => workloads::runner(workload, sizes),
     };
     let ops = workload.ops(&sizes);
-    let timing = harness::measure(
+    let samples_ns = harness::measure(
         sizes.warmup,
         sizes.reps,
         ops,
@@ -107,6 +107,7 @@ fn run(allocator_name: &str, hooks: Hooks, workload: Workload, mode: Mode) -> Re
         &mut runner,
     )
     .map_err(|e| format!("{}: {e}", workload.name()))?;
+    let timing = harness::Timing::from_samples(&samples_ns).ok_or("no timed runs (reps is 0)")?;
     let arena = hooks.arena.map(|read| {
         let now = read();
         ArenaUse {
@@ -120,7 +121,8 @@ fn run(allocator_name: &str, hooks: Hooks, workload: Workload, mode: Mode) -> Re
         workload: workload.name().to_owned(),
         ops_per_rep: ops,
         warmup: sizes.warmup,
-        reps: sizes.reps,
+        reps: samples_ns.len(),
+        samples_ns,
         timing,
         checksum: workload.expected(&sizes),
         arena,

@@ -27,13 +27,13 @@ impl Timing {
         }
     }
 
-    /// Summarises per-run totals (nanoseconds for `ops` operations each).
-    /// `None` if there are no runs or no operations.
-    pub fn from_runs(run_ns: &[f64], ops: u64) -> Option<Timing> {
-        if run_ns.is_empty() || ops == 0 {
+    /// Summarises runs given as nanoseconds per operation; `None` if there
+    /// are none.
+    pub fn from_samples(samples_ns: &[f64]) -> Option<Timing> {
+        if samples_ns.is_empty() {
             return None;
         }
-        let mut per_op: Vec<f64> = run_ns.iter().map(|ns| ns / ops as f64).collect();
+        let mut per_op = samples_ns.to_vec();
         per_op.sort_by(f64::total_cmp);
         Some(Timing {
             median_ns: quantile(&per_op, 0.5),
@@ -53,14 +53,15 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Runs `run` `warmup` times untimed, then `reps` times timed, and checks
-/// that every run returned `expected`.
+/// that every run returned `expected`. Returns each timed run's nanoseconds
+/// per operation.
 pub fn measure(
     warmup: usize,
     reps: usize,
     ops: u64,
     expected: u64,
     mut run: impl FnMut() -> u64,
-) -> Result<Timing, String> {
+) -> Result<Vec<f64>, String> {
     let check = |got: u64| {
         if got == expected {
             Ok(())
@@ -73,15 +74,17 @@ pub fn measure(
     for _ in 0..warmup {
         check(black_box(run()))?;
     }
-    let mut run_ns = Vec::with_capacity(reps);
+    if ops == 0 {
+        return Err("nothing to time: the workload has no operations".into());
+    }
+    let mut samples_ns = Vec::with_capacity(reps);
     for _ in 0..reps {
         let started = Instant::now();
         let got = black_box(run());
-        run_ns.push(started.elapsed().as_nanos() as f64);
+        samples_ns.push(started.elapsed().as_nanos() as f64 / ops as f64);
         check(got)?;
     }
-    Timing::from_runs(&run_ns, ops)
-        .ok_or_else(|| "nothing to time: no runs or no operations".into())
+    Ok(samples_ns)
 }
 
 #[cfg(test)]
@@ -90,7 +93,7 @@ mod tests {
 
     #[test]
     fn median_and_quartiles_of_known_runs() {
-        let t = Timing::from_runs(&[50.0, 10.0, 30.0, 20.0, 40.0], 10).unwrap();
+        let t = Timing::from_samples(&[5.0, 1.0, 3.0, 2.0, 4.0]).unwrap();
         assert_eq!(t.median_ns, 3.0);
         assert_eq!((t.q1_ns, t.q3_ns), (2.0, 4.0));
         assert_eq!((t.min_ns, t.max_ns), (1.0, 5.0));
@@ -99,20 +102,20 @@ mod tests {
 
     #[test]
     fn even_count_median_interpolates() {
-        let t = Timing::from_runs(&[1.0, 2.0, 3.0, 4.0], 1).unwrap();
+        let t = Timing::from_samples(&[1.0, 2.0, 3.0, 4.0]).unwrap();
         assert_eq!(t.median_ns, 2.5);
     }
 
     #[test]
-    fn no_runs_or_no_ops_is_none() {
-        assert_eq!(Timing::from_runs(&[], 5), None);
-        assert_eq!(Timing::from_runs(&[1.0], 0), None);
+    fn no_runs_is_none_and_no_ops_is_an_error() {
+        assert_eq!(Timing::from_samples(&[]), None);
+        assert!(measure(0, 3, 0, 0, || 0).is_err());
     }
 
     #[test]
     fn a_wrong_result_is_reported() {
         let err = measure(0, 2, 1, 7, || 8).unwrap_err();
         assert!(err.contains("got checksum 8, expected 7"), "{err}");
-        assert!(measure(1, 3, 1, 7, || 7).is_ok());
+        assert_eq!(measure(1, 3, 10, 7, || 7).map(|s| s.len()), Ok(3));
     }
 }

@@ -53,27 +53,33 @@ impl Mode {
                 vec_len: 100,
                 strings: 1_000,
                 warmup: 0,
-                reps: 3,
+                reps: 2,
+                // Two, so the merging of rounds is exercised too.
+                rounds: 2,
             },
             Mode::Quick => Sizes {
-                churn_ops: 200_000,
-                batch_blocks: 50_000,
+                churn_ops: 300_000,
+                batch_blocks: 100_000,
                 cross_thread_messages: 50_000,
-                vec_count: 100,
+                vec_count: 200,
                 vec_len: 1_024,
                 strings: 100_000,
                 warmup: 1,
-                reps: 7,
+                reps: 5,
+                rounds: 3,
             },
+            // Sized so the bump arena (512 MiB) holds all runs of any one
+            // workload: the largest, churn, takes 13 × 400 000 × 32 B.
             Mode::Full => Sizes {
-                churn_ops: 250_000,
-                batch_blocks: 100_000,
-                cross_thread_messages: 200_000,
-                vec_count: 400,
+                churn_ops: 400_000,
+                batch_blocks: 200_000,
+                cross_thread_messages: 300_000,
+                vec_count: 600,
                 vec_len: 1_024,
                 strings: 100_000,
                 warmup: 2,
-                reps: 21,
+                reps: 11,
+                rounds: 3,
             },
         }
     }
@@ -95,8 +101,12 @@ pub struct Sizes {
     pub strings: u64,
     /// Untimed runs before the timed ones.
     pub warmup: usize,
-    /// Timed runs; the report shows their median.
+    /// Timed runs in each process.
     pub reps: usize,
+    /// How often every program is started on every workload. Rounds are
+    /// interleaved, so a burst of load on a shared machine hits all
+    /// allocators alike; the report takes the median over all rounds' runs.
+    pub rounds: usize,
 }
 
 /// One allocator of the comparison and the program that runs it.
@@ -174,9 +184,13 @@ pub struct Cell {
     pub workload: String,
     /// Operations per timed run (the unit is the workload's `op`).
     pub ops_per_rep: u64,
+    /// Warm-up runs in each process.
     pub warmup: usize,
+    /// Timed runs, all rounds together.
     pub reps: usize,
-    /// Nanoseconds per operation over the timed runs.
+    /// Nanoseconds per operation of every timed run.
+    pub samples_ns: Vec<f64>,
+    /// Their summary.
     pub timing: harness::Timing,
     /// The workload's result, equal to [`Workload::expected`].
     pub checksum: u64,
@@ -184,11 +198,99 @@ pub struct Cell {
     pub arena: Option<ArenaUse>,
 }
 
+impl Cell {
+    /// Adds the runs of another round of the same allocator and workload.
+    pub fn merge(&mut self, other: Cell) -> Result<(), String> {
+        if (&other.allocator, &other.workload, other.checksum)
+            != (&self.allocator, &self.workload, self.checksum)
+        {
+            return Err(format!(
+                "cannot merge {} · {} into {} · {}",
+                other.allocator, other.workload, self.allocator, self.workload
+            ));
+        }
+        self.samples_ns.extend(other.samples_ns);
+        self.reps = self.samples_ns.len();
+        if let Some(timing) = harness::Timing::from_samples(&self.samples_ns) {
+            self.timing = timing;
+        }
+        self.arena = match (self.arena, other.arena) {
+            (Some(a), Some(b)) => Some(ArenaUse {
+                capacity_bytes: a.capacity_bytes,
+                used_bytes: a.used_bytes.max(b.used_bytes),
+                fallbacks: a.fallbacks + b.fallbacks,
+            }),
+            (a, b) => a.or(b),
+        };
+        Ok(())
+    }
+}
+
 /// How a fixed-size arena coped with one workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArenaUse {
     pub capacity_bytes: u64,
     pub used_bytes: u64,
-    /// Requests that did not fit and went to `System` during the workload.
+    /// Requests that did not fit and went to `System` during the workload
+    /// (all rounds together; `used_bytes` is the largest of one process).
     pub fallbacks: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(allocator: &str, samples_ns: &[f64], fallbacks: u64) -> Cell {
+        Cell {
+            allocator: allocator.into(),
+            workload: "batch".into(),
+            ops_per_rep: 1,
+            warmup: 0,
+            reps: samples_ns.len(),
+            samples_ns: samples_ns.to_vec(),
+            timing: harness::Timing::from_samples(samples_ns).unwrap(),
+            checksum: 3,
+            arena: Some(ArenaUse {
+                capacity_bytes: 100,
+                used_bytes: 10 * fallbacks,
+                fallbacks,
+            }),
+        }
+    }
+
+    #[test]
+    fn merging_rounds_pools_their_runs() {
+        let mut first = cell("bump", &[1.0, 9.0], 1);
+        first.merge(cell("bump", &[2.0, 3.0, 4.0], 2)).unwrap();
+        assert_eq!(first.reps, 5);
+        assert_eq!(first.timing.median_ns, 3.0);
+        assert_eq!((first.timing.min_ns, first.timing.max_ns), (1.0, 9.0));
+        let arena = first.arena.unwrap();
+        assert_eq!((arena.fallbacks, arena.used_bytes), (3, 20));
+    }
+
+    #[test]
+    fn cells_of_different_allocators_do_not_merge() {
+        let mut first = cell("bump", &[1.0], 0);
+        let err = first.merge(cell("system", &[2.0], 0)).unwrap_err();
+        assert!(
+            err.contains("cannot merge system · batch into bump · batch"),
+            "{err}"
+        );
+        assert_eq!(first.reps, 1);
+    }
+
+    #[test]
+    fn every_allocator_has_a_unique_name_and_the_baseline_runs_everything() {
+        for (i, a) in ALLOCATORS.iter().enumerate() {
+            assert!(
+                ALLOCATORS[..i]
+                    .iter()
+                    .all(|b| b.name != a.name && b.bin != a.bin)
+            );
+            assert_eq!(allocator(a.name).map(|s| s.bin), Some(a.bin));
+        }
+        assert_eq!(ALLOCATORS[0].name, BASELINE);
+        assert_eq!(ALLOCATORS[0].workloads, Workload::ALL);
+    }
 }

@@ -8,7 +8,7 @@ use std::process::{Command, ExitCode, Stdio};
 use std::time::Instant;
 
 use allocator_bench::report::{self, Machine, Report};
-use allocator_bench::{ALLOCATORS, Cell, Mode};
+use allocator_bench::{ALLOCATORS, Cell, Mode, Workload};
 
 const USAGE: &str = "usage: allocator-bench [--quick | --smoke] [--out DIR] [--no-build]
 
@@ -87,39 +87,54 @@ fn run(options: &Options) -> Result<(), String> {
     if options.build {
         build_siblings(bin_dir)?;
     }
-    let jobs: Vec<_> = ALLOCATORS
-        .iter()
-        .flat_map(|spec| spec.workloads.iter().map(move |w| (spec, *w)))
+    let sizes = options.mode.sizes();
+    // Workload by workload, so System and the others run close in time.
+    let jobs: Vec<_> = Workload::ALL
+        .into_iter()
+        .flat_map(|w| {
+            ALLOCATORS
+                .iter()
+                .filter(move |spec| spec.workloads.contains(&w))
+                .map(move |spec| (spec, w))
+        })
         .collect();
-    let mut cells = Vec::with_capacity(jobs.len());
-    for (i, (spec, workload)) in jobs.iter().enumerate() {
-        eprintln!(
-            "[{}/{}] {} · {} ({})",
-            i + 1,
-            jobs.len(),
-            spec.name,
-            workload.name(),
-            options.mode.name()
-        );
-        let program = bin_dir.join(format!("{}{}", spec.bin, std::env::consts::EXE_SUFFIX));
-        let cell = run_child(&program, workload.name(), options.mode)?;
-        let sizes = options.mode.sizes();
-        if cell.allocator != spec.name
-            || cell.workload != workload.name()
-            || cell.checksum != workload.expected(&sizes)
-        {
-            return Err(format!(
-                "`{}` answered for {} · {} with checksum {}, expected {} · {} with {}",
-                spec.bin,
-                cell.allocator,
-                cell.workload,
-                cell.checksum,
+    let total = jobs.len() * sizes.rounds;
+    let mut cells: Vec<Cell> = Vec::with_capacity(jobs.len());
+    for round in 1..=sizes.rounds {
+        for (i, (spec, workload)) in jobs.iter().enumerate() {
+            eprintln!(
+                "[{}/{total}] {} mode, round {round}/{}: {} · {}",
+                (round - 1) * jobs.len() + i + 1,
+                options.mode.name(),
+                sizes.rounds,
                 spec.name,
                 workload.name(),
-                workload.expected(&sizes)
-            ));
+            );
+            let program = bin_dir.join(format!("{}{}", spec.bin, std::env::consts::EXE_SUFFIX));
+            let cell = run_child(&program, workload.name(), options.mode)?;
+            if cell.allocator != spec.name
+                || cell.workload != workload.name()
+                || cell.checksum != workload.expected(&sizes)
+            {
+                return Err(format!(
+                    "`{}` answered for {} · {} with checksum {}, expected {} · {} with {}",
+                    spec.bin,
+                    cell.allocator,
+                    cell.workload,
+                    cell.checksum,
+                    spec.name,
+                    workload.name(),
+                    workload.expected(&sizes)
+                ));
+            }
+            match cells
+                .iter_mut()
+                .find(|c| c.allocator == cell.allocator && c.workload == cell.workload)
+            {
+                Some(earlier) => earlier.merge(cell)?,
+                None => cells.push(cell),
+            }
         }
-        cells.push(cell);
     }
 
     let report = Report::new(Machine::current(options.mode), cells);

@@ -58,7 +58,8 @@ fn every_allocator_runs_every_one_of_its_workloads_correctly() {
                 .unwrap_or_else(|| panic!("no cell for {} · {}", spec.name, workload.name()));
             assert_eq!(cell.checksum, workload.expected(&sizes));
             assert_eq!(cell.ops_per_rep, workload.ops(&sizes));
-            assert_eq!(cell.reps, sizes.reps);
+            assert_eq!(cell.reps, sizes.reps * sizes.rounds);
+            assert_eq!(cell.samples_ns.len(), cell.reps);
             let t = cell.timing;
             assert!(t.min_ns > 0.0, "{} · {}: {t:?}", spec.name, workload.name());
             assert!(t.min_ns <= t.q1_ns && t.q1_ns <= t.median_ns);
