@@ -112,7 +112,8 @@ function heapGauges(host) {
       button("Reset peak", () => act("Peak reset", reset_peak))),
     errorBox, bar, view.table, delta,
     el("p", { className: "pg-note", textContent:
-      "Live bytes also count what the page's own Rust glue holds (a few hundred bytes). " +
+      "Live bytes count everything this page's Rust code holds, not only these items: the arena of the bump " +
+      "widget (4 KiB), the JavaScript glue's buffers. " +
       "A Vec grows by doubling its capacity, so pushing one at a time costs a few realloc calls, not one per element." }));
   show(last);
   return { selftest: () => { count.input.value = "1000"; push(); } };
@@ -241,6 +242,7 @@ function budgetGuardrail(host) {
     el("div", { className: "pg-controls" }, budget.node, blockSize.node, blocks.node,
       el("label", {}, refuse, " refuse instead of flag"), button("Run", run)),
     errorBox, view.table, story);
+  view.set({});
   return {
     selftest: () => {
       [budget.input.value, blockSize.input.value, blocks.input.value] = ["2048", "1024", "4"];

@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::AtomicUsize;
 
 const NOT_SOLVED: &str = "not solved yet: implement `PeakTracker`'s counting (`alloc`, `dealloc`, \
-     `alloc_zeroed`) and its `live`, `peak` and `reset_peak` — see the chapter \"A peak tracker\", \
+     `alloc_zeroed`) and its `live`, `peak` and `reset_peak` — see the chapter \"Peak tracking\", \
      or run `cargo workbook hint 1`";
 
 /// Wraps an allocator and records the bytes live now and the most that were

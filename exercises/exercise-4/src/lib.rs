@@ -8,7 +8,7 @@ use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::AtomicUsize;
 
 const NOT_SOLVED: &str = "not solved yet: implement `Budget::used`, and make `Budget::alloc` \
-     charge (or refuse) and `Budget::dealloc` give back — see the chapter \"A memory budget\", \
+     charge (or refuse) and `Budget::dealloc` give back — see the chapter \"A budget guardrail\", \
      or run `cargo workbook hint 4`";
 
 /// Wraps an allocator and refuses (returns null) any allocation that would

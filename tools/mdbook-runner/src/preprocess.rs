@@ -21,8 +21,9 @@ use crate::workspace::{Package, Workspace, cargo};
 const PITFALLS_PACKAGE: &str = "pitfalls";
 
 /// How long one program may run before the build gives up on it, unless
-/// `[preprocessor.runner] timeout-secs` says otherwise.
-const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// `[preprocessor.runner] timeout-secs` says otherwise. Generous: a pitfall
+/// case may compile jemalloc from scratch on a busy machine.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
 /// Where a directive appears, as the chapter's author sees it.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -424,6 +425,10 @@ fn run_with_timeout(
     cmd: &mut Command,
     timeout: Duration,
 ) -> Result<(std::process::ExitStatus, String, String), String> {
+    // Its own process group, so a timeout stops the program and everything
+    // it started (cargo, the program, a compiler), not just cargo.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(cmd, 0);
     let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -451,8 +456,7 @@ fn run_with_timeout(
     let status = match child.wait_timeout(timeout) {
         Ok(Some(status)) => status,
         Ok(None) => {
-            let _ = child.kill();
-            let _ = child.wait();
+            stop_group(&mut child);
             return Err(format!(
                 "still running after {} s, stopped (raise `[preprocessor.runner] timeout-secs` if it needs longer)",
                 timeout.as_secs()
@@ -462,6 +466,16 @@ fn run_with_timeout(
     };
     let [stdout, stderr] = readers.map(|r| r.join().unwrap_or_default());
     Ok((status, stdout, stderr))
+}
+
+/// Stops `child` and, on Unix, the process group it leads.
+fn stop_group(child: &mut std::process::Child) {
+    #[cfg(unix)]
+    let _ = Command::new("kill")
+        .args(["-KILL", "--", &format!("-{}", child.id())])
+        .status();
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// The end of a long error output: the part that names the problem.

@@ -32,7 +32,10 @@ impl Fixture {
 
     /// Runs the runner as mdBook would, on one chapter `src/chapter.md`.
     fn preprocess(&self, chapter: &str) -> (Output, Option<String>) {
-        let mut config = Config::default();
+        self.preprocess_with(chapter, Config::default())
+    }
+
+    fn preprocess_with(&self, chapter: &str, mut config: Config) -> (Output, Option<String>) {
         config.book.src = PathBuf::from("src");
         let ctx = PreprocessorContext::new(self.book(), config, "html".into());
         let mut book = Book::new();
@@ -199,6 +202,26 @@ fn every_failure_names_file_and_line_and_fails_the_build() {
     for line in expected {
         assert!(err.contains(line), "missing {line:?} in:\n{err}");
     }
+}
+
+#[test]
+fn a_program_that_runs_too_long_is_stopped_and_reported() {
+    let fixture = Fixture::new();
+    let mut config = Config::default();
+    config.set("preprocessor.runner.timeout-secs", 3).unwrap();
+    let started = Instant::now();
+    let (output, content) =
+        fixture.preprocess_with("# Slow\n\n{{#run exits -- 0 sleep}}\n", config);
+    assert!(!output.status.success());
+    assert_eq!(content, None);
+    let err = stderr(&output);
+    assert!(err.contains("src/chapter.md:3: `cargo run -p exits --bin exits -- 0 sleep`: still running after 3 s, stopped"), "{err}");
+    // Build time included; far less than the program's sleep.
+    assert!(
+        started.elapsed() < Duration::from_secs(300),
+        "took {:?}",
+        started.elapsed()
+    );
 }
 
 /// `mdbook` as `cargo workbook` installs it, or from PATH.

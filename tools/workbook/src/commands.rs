@@ -32,8 +32,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "playground",
-        usage: "playground [--serve [--port N]]",
-        about: "build the wasm playground into playground/pkg (and serve it on 127.0.0.1:8001)",
+        usage: crate::playground_cmd::USAGE,
+        about: "build the wasm playground into playground/pkg (copy it to DIR, serve it, or run its checks)",
         run: crate::playground_cmd::run,
     },
     Command {

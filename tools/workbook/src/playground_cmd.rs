@@ -1,7 +1,7 @@
-//! `cargo workbook playground [serve [PORT]]`: builds the WebAssembly
-//! playground into `playground/pkg` (and serves it), places it into the
-//! book ([`build_into`]), and checks it ([`check`], a step of
-//! `cargo workbook test`).
+//! `cargo workbook playground [--into DIR | --serve [--port N] | --check]`:
+//! builds the WebAssembly playground into `playground/pkg` (and copies or
+//! serves it), places it into the book ([`build_into`]), and checks it
+//! ([`check`], a step of `cargo workbook test`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -26,19 +26,28 @@ const PROFILE: &str = "wasm-release";
 /// Where the finished site goes, relative to the workspace root.
 const PKG_DIR: &str = "playground/pkg";
 const DEFAULT_PORT: u16 = 8001;
+pub const USAGE: &str = "playground [--into DIR | --serve [--port N] | --check]";
 
 pub fn run(args: &[String]) -> Result<(), String> {
     let root = project::root()?;
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let port = match args.as_slice() {
         [] => return build(&root).map(|_| ()),
+        ["--check"] => return check(&root),
+        ["--into", dir] => {
+            let copied = build_into(&root, Path::new(dir))?;
+            println!("copied {} files into {dir}", copied.len());
+            return Ok(());
+        }
         ["--serve"] => DEFAULT_PORT,
         ["--serve", "--port", port] => port
             .parse()
-            .map_err(|_| format!("--port takes a port number (1-65535), got `{port}`"))?,
+            .ok()
+            .filter(|&port: &u16| port != 0)
+            .ok_or_else(|| format!("--port takes a port number (1-65535), got `{port}`"))?,
         _ => {
             return Err(format!(
-                "unexpected arguments `{}`: use `cargo workbook playground [--serve [--port N]]`",
+                "unexpected arguments `{}`: use `cargo workbook {USAGE}`",
                 args.join(" ")
             ));
         }
@@ -48,8 +57,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Builds the playground and copies the finished site (HTML, loader, CSS,
-/// JS glue, `.wasm`) into `dir`, e.g. `book/src/playground` before mdBook
-/// runs. Returns what it copied.
+/// JS glue, `.wasm`) into `dir`; the book commands call it with
+/// `book/src/playground` before mdBook runs (see playground/README.md).
+/// Returns the files it copied.
 pub fn build_into(root: &Path, dir: &Path) -> Result<Vec<PathBuf>, String> {
     let pkg = build(root)?;
     copy_files(&pkg, dir)
@@ -107,14 +117,8 @@ pub fn check(root: &Path) -> Result<(), String> {
     tests
         .env("CARGO_TARGET_DIR", nested_target_dir(root))
         .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER", &runner)
-        .args([
-            "test",
-            "--quiet",
-            "--package",
-            "playground",
-            "--target",
-            WASM_TARGET,
-        ]);
+        // No `--quiet`: cargo would pass it on to the runner, which rejects it.
+        .args(["test", "--package", "playground", "--target", WASM_TARGET]);
     if std::env::var_os("CHROMEDRIVER").is_none() {
         let driver = playground_web::find_program(&["chromedriver"])
             .ok_or("chromedriver is not on PATH (Debian: apt-get install chromium-driver)")?;
@@ -191,20 +195,13 @@ mod tests {
 
     #[test]
     fn copies_files_but_not_directories() {
-        let from = tempdir("from");
-        let to = tempdir("to");
-        std::fs::write(from.join("a.js"), "x").unwrap();
-        std::fs::create_dir(from.join("sub")).unwrap();
-        let copied = copy_files(&from, &to.join("new")).unwrap();
-        assert_eq!(copied, vec![to.join("new/a.js")]);
-        assert_eq!(std::fs::read_to_string(to.join("new/a.js")).unwrap(), "x");
-    }
-
-    fn tempdir(tag: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("workbook-playground-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+        let from = tempfile::tempdir().unwrap();
+        let to = tempfile::tempdir().unwrap();
+        std::fs::write(from.path().join("a.js"), "x").unwrap();
+        std::fs::create_dir(from.path().join("sub")).unwrap();
+        let dest = to.path().join("new");
+        let copied = copy_files(from.path(), &dest).unwrap();
+        assert_eq!(copied, vec![dest.join("a.js")]);
+        assert_eq!(std::fs::read_to_string(dest.join("a.js")).unwrap(), "x");
     }
 }

@@ -5,8 +5,22 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Component, Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
+
+/// Headless, isolated and quiet (no sandbox: CI runs as root). Without the
+/// virtual time budget Chromium prints the page before the wasm has run.
+const CHROMIUM_FLAGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--virtual-time-budget=5000",
+];
 
 /// How long headless Chromium may take to load the page and run wasm.
 const BROWSER_TIMEOUT: Duration = Duration::from_secs(90);
@@ -132,22 +146,9 @@ fn dump_dom(url: &str) -> Result<String, String> {
     let profile = std::env::temp_dir().join(format!("workbook-chromium-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&profile);
     let mut child = Command::new(&browser)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-        ])
-        .args([
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
+        .args(CHROMIUM_FLAGS)
         .arg(format!("--user-data-dir={}", profile.display()))
-        // Without a virtual time budget Chromium prints the page before
-        // the wasm has run.
-        .args(["--virtual-time-budget=5000", "--dump-dom", url])
+        .args(["--dump-dom", url])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -160,30 +161,39 @@ fn dump_dom(url: &str) -> Result<String, String> {
         let mut text = String::new();
         stdout.read_to_string(&mut text).map(|_| text)
     });
-    let started = Instant::now();
-    let status = loop {
-        match child.try_wait().map_err(|e| e.to_string())? {
-            Some(status) => break status,
-            None if started.elapsed() > BROWSER_TIMEOUT => {
-                let _ = child.kill();
-                let _ = child.wait();
-                let _ = std::fs::remove_dir_all(&profile);
-                return Err(format!(
-                    "headless chromium did not finish within {BROWSER_TIMEOUT:?}"
-                ));
-            }
-            None => std::thread::sleep(Duration::from_millis(100)),
-        }
-    };
+    let finished = wait_or_kill(&mut child, BROWSER_TIMEOUT);
     let _ = std::fs::remove_dir_all(&profile);
+    let status = finished?;
     let dom = reader
         .join()
         .map_err(|_| "reading chromium's output panicked".to_owned())?
         .map_err(|e| format!("cannot read chromium's output: {e}"))?;
     if !status.success() {
-        return Err(format!("headless chromium failed ({status})"));
+        return Err(format!(
+            "headless chromium failed ({status}); to see why, run: {} {} --user-data-dir=$(mktemp -d) --dump-dom '{url}'",
+            browser.display(),
+            CHROMIUM_FLAGS.join(" ")
+        ));
     }
     Ok(dom)
+}
+
+/// Waits for `child`, killing it once `timeout` has passed.
+fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<ExitStatus, String> {
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            return Ok(status);
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!(
+                "headless chromium did not finish within {timeout:?}"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// Checks what the page's self-test left in the DOM against the rules the
@@ -303,10 +313,9 @@ mod tests {
 
     #[test]
     fn server_answers_with_the_file_and_its_type() {
-        let dir = std::env::temp_dir().join(format!("workbook-serve-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("m.wasm"), b"\0asm").unwrap();
-        let base = serve_in_background(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.wasm"), b"\0asm").unwrap();
+        let base = serve_in_background(dir.path()).unwrap();
         let host = base.trim_start_matches("http://").trim_end_matches('/');
         let get = |path: &str| {
             let mut stream = TcpStream::connect(host).unwrap();
@@ -321,7 +330,6 @@ mod tests {
         assert!(text.contains("Content-Type: application/wasm"), "{text}");
         assert!(reply.ends_with(b"\0asm"));
         assert!(String::from_utf8_lossy(&get("/missing.js")).starts_with("HTTP/1.1 404"));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

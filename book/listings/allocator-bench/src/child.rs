@@ -24,6 +24,8 @@ pub struct Hooks {
     /// Runs the batch workload some other way than through the global
     /// allocator (a scoped arena).
     pub batch: Option<fn(Sizes) -> Runner>,
+    /// Called before every run, outside the timed region.
+    pub before_run: Option<fn()>,
 }
 
 /// Parses the arguments, runs, prints; the exit code says whether it worked.
@@ -99,15 +101,21 @@ fn run(allocator_name: &str, hooks: Hooks, workload: Workload, mode: Mode) -> Re
         _ => workloads::runner(workload, sizes),
     };
     let ops = workload.ops(&sizes);
-    let samples_ns = harness::measure(
+    let runs = harness::measure(
         sizes.warmup,
         sizes.reps,
         ops,
         workload.expected(&sizes),
         &mut runner,
+        || {
+            if let Some(prepare) = hooks.before_run {
+                prepare();
+            }
+        },
     )
     .map_err(|e| format!("{}: {e}", workload.name()))?;
-    let timing = harness::Timing::from_samples(&samples_ns).ok_or("no timed runs (reps is 0)")?;
+    let timing =
+        harness::Timing::from_samples(&runs.ns_per_op).ok_or("no timed runs (reps is 0)")?;
     let arena = hooks.arena.map(|read| {
         let now = read();
         ArenaUse {
@@ -121,9 +129,10 @@ fn run(allocator_name: &str, hooks: Hooks, workload: Workload, mode: Mode) -> Re
         workload: workload.name().to_owned(),
         ops_per_rep: ops,
         warmup: sizes.warmup,
-        reps: samples_ns.len(),
-        samples_ns,
+        reps: runs.ns_per_op.len(),
+        samples_ns: runs.ns_per_op,
         timing,
+        minor_faults: runs.minor_faults,
         checksum: workload.expected(&sizes),
         arena,
     })

@@ -6,6 +6,8 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::faults;
+
 /// Nanoseconds per operation across the timed runs.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Timing {
@@ -52,16 +54,27 @@ fn quantile(sorted: &[f64], q: f64) -> f64 {
     sorted[low] + (sorted[high] - sorted[low]) * (pos - low as f64)
 }
 
+/// What the timed runs measured, one entry per run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Runs {
+    /// Nanoseconds per operation.
+    pub ns_per_op: Vec<f64>,
+    /// Minor page faults the process took during the run (empty where they
+    /// cannot be counted).
+    pub minor_faults: Vec<u64>,
+}
+
 /// Runs `run` `warmup` times untimed, then `reps` times timed, and checks
-/// that every run returned `expected`. Returns each timed run's nanoseconds
-/// per operation.
+/// that every run returned `expected`. `before_run` is called before every
+/// run, outside the timed region (an arena prepares its memory there).
 pub fn measure(
     warmup: usize,
     reps: usize,
     ops: u64,
     expected: u64,
     mut run: impl FnMut() -> u64,
-) -> Result<Vec<f64>, String> {
+    mut before_run: impl FnMut(),
+) -> Result<Runs, String> {
     let check = |got: u64| {
         if got == expected {
             Ok(())
@@ -72,19 +85,29 @@ pub fn measure(
         }
     };
     for _ in 0..warmup {
+        before_run();
         check(black_box(run()))?;
     }
     if ops == 0 {
         return Err("nothing to time: the workload has no operations".into());
     }
-    let mut samples_ns = Vec::with_capacity(reps);
+    let mut runs = Runs {
+        ns_per_op: Vec::with_capacity(reps),
+        minor_faults: Vec::with_capacity(reps),
+    };
     for _ in 0..reps {
+        before_run();
+        let faults_before = faults::minor_faults();
         let started = Instant::now();
         let got = black_box(run());
-        samples_ns.push(started.elapsed().as_nanos() as f64 / ops as f64);
+        let elapsed = started.elapsed();
+        if let (Some(before), Some(after)) = (faults_before, faults::minor_faults()) {
+            runs.minor_faults.push(after.saturating_sub(before));
+        }
+        runs.ns_per_op.push(elapsed.as_nanos() as f64 / ops as f64);
         check(got)?;
     }
-    Ok(samples_ns)
+    Ok(runs)
 }
 
 #[cfg(test)]
@@ -109,13 +132,35 @@ mod tests {
     #[test]
     fn no_runs_is_none_and_no_ops_is_an_error() {
         assert_eq!(Timing::from_samples(&[]), None);
-        assert!(measure(0, 3, 0, 0, || 0).is_err());
+        assert!(measure(0, 3, 0, 0, || 0, || {}).is_err());
     }
 
     #[test]
     fn a_wrong_result_is_reported() {
-        let err = measure(0, 2, 1, 7, || 8).unwrap_err();
+        let err = measure(0, 2, 1, 7, || 8, || {}).unwrap_err();
         assert!(err.contains("got checksum 8, expected 7"), "{err}");
-        assert_eq!(measure(1, 3, 10, 7, || 7).map(|s| s.len()), Ok(3));
+        let runs = measure(1, 3, 10, 7, || 7, || {}).unwrap();
+        assert_eq!(runs.ns_per_op.len(), 3);
+    }
+
+    #[test]
+    fn before_run_comes_before_every_run_warm_up_included() {
+        let log = std::cell::RefCell::new(Vec::new());
+        let runs = measure(
+            2,
+            3,
+            1,
+            0,
+            || {
+                log.borrow_mut().push("run");
+                0
+            },
+            || log.borrow_mut().push("before"),
+        )
+        .unwrap();
+        assert_eq!(log.into_inner(), ["before", "run"].repeat(5));
+        if faults::minor_faults().is_some() {
+            assert_eq!(runs.minor_faults.len(), 3);
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! and writes the report ([`report`]).
 
 pub mod child;
+pub mod faults;
 pub mod harness;
 pub mod report;
 pub mod workloads;
@@ -192,6 +193,10 @@ pub struct Cell {
     pub samples_ns: Vec<f64>,
     /// Their summary.
     pub timing: harness::Timing,
+    /// Minor page faults the process took during each timed run (empty
+    /// where they cannot be counted).
+    #[serde(default)]
+    pub minor_faults: Vec<u64>,
     /// The workload's result, equal to [`Workload::expected`].
     pub checksum: u64,
     /// For an arena: how full it got and how many requests it passed on.
@@ -210,6 +215,7 @@ impl Cell {
             ));
         }
         self.samples_ns.extend(other.samples_ns);
+        self.minor_faults.extend(other.minor_faults);
         self.reps = self.samples_ns.len();
         if let Some(timing) = harness::Timing::from_samples(&self.samples_ns) {
             self.timing = timing;
@@ -249,6 +255,7 @@ mod tests {
             reps: samples_ns.len(),
             samples_ns: samples_ns.to_vec(),
             timing: harness::Timing::from_samples(samples_ns).unwrap(),
+            minor_faults: vec![fallbacks; samples_ns.len()],
             checksum: 3,
             arena: Some(ArenaUse {
                 capacity_bytes: 100,
@@ -263,6 +270,7 @@ mod tests {
         let mut first = cell("bump", &[1.0, 9.0], 1);
         first.merge(cell("bump", &[2.0, 3.0, 4.0], 2)).unwrap();
         assert_eq!(first.reps, 5);
+        assert_eq!(first.minor_faults, [1, 1, 2, 2, 2]);
         assert_eq!(first.timing.median_ns, 3.0);
         assert_eq!((first.timing.min_ns, first.timing.max_ns), (1.0, 9.0));
         let arena = first.arena.unwrap();

@@ -427,6 +427,7 @@ mod tests {
                 min_ns: median_ns,
                 max_ns: median_ns,
             },
+            minor_faults: Vec::new(),
             checksum: 0,
             arena: None,
         }

@@ -217,8 +217,11 @@ unsafe impl<const N: usize> GlobalAlloc for BumpAlloc<N> {
                 Ordering::Relaxed,
             ) {
                 Ok(_) => {
-                    self.padding
-                        .fetch_add(start.saturating_sub(current), Ordering::Relaxed);
+                    // Only pay for a second atomic when alignment skipped bytes.
+                    let padding = start.saturating_sub(current);
+                    if padding > 0 {
+                        self.padding.fetch_add(padding, Ordering::Relaxed);
+                    }
                     // SAFETY: `start + size <= N`, so the block lies inside
                     // the arena array and `add` stays in bounds.
                     return unsafe { self.base().add(start) };
