@@ -40,10 +40,10 @@ pub fn run_book(args: &[String]) -> Result<(), String> {
 pub fn run_serve(args: &[String]) -> Result<(), String> {
     let port = parse_port(args)?;
     let root = project::root()?;
-    let (mdbook, runner) = prepare(&root, 3)?;
+    let (mdbook, runner) = prepare(&root, 4)?;
     step(
-        3,
-        3,
+        4,
+        4,
         &format!("serving the book on http://127.0.0.1:{port} (Ctrl-C stops)"),
     );
     let port = port.to_string();
@@ -60,10 +60,10 @@ pub fn run_serve(args: &[String]) -> Result<(), String> {
 /// Installs mdBook if needed, builds the runner, and builds the book: what
 /// `cargo workbook book` and the book check share.
 pub fn build(root: &Path) -> Result<(), String> {
-    let (mdbook, runner) = prepare(root, 3)?;
+    let (mdbook, runner) = prepare(root, 4)?;
     step(
-        3,
-        3,
+        4,
+        4,
         "building the book (programs run the first time; later builds reuse their output)",
     );
     project::run_status(mdbook_command(&mdbook, &runner, root).args(["build", "book"]))
@@ -91,7 +91,8 @@ fn runner_path(root: &Path) -> PathBuf {
         .join(format!("{RUNNER_PACKAGE}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// Steps 1 and 2 of `total`: mdBook and the runner.
+/// Steps 1 to 3 of `total`: mdBook, the runner, and the wasm playground
+/// whose widgets the chapters embed.
 fn prepare(root: &Path, total: usize) -> Result<(PathBuf, PathBuf), String> {
     step(
         1,
@@ -113,6 +114,12 @@ fn prepare(root: &Path, total: usize) -> Result<(PathBuf, PathBuf), String> {
         "--package",
         RUNNER_PACKAGE,
     ]))?;
+    step(
+        3,
+        total,
+        "building the wasm playground into book/src/playground (mdBook copies it into the site)",
+    );
+    crate::playground_cmd::build_into(root, &root.join("book/src/playground"))?;
     let runner = runner_path(root);
     if !runner.is_file() {
         return Err(format!(

@@ -1,7 +1,7 @@
 //! `cargo workbook test`: every check, in order, with a summary at the end.
-//! Later steps do not run once one fails? They do: a learner and CI both want
-//! to see everything that is wrong at once, so every step runs and the
-//! summary lists each one.
+//! A failing step does not stop the later ones: a learner and CI both want to
+//! see everything that is wrong at once, so every step runs and the summary
+//! lists each one.
 
 use std::time::Instant;
 
