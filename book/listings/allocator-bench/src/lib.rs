@@ -162,7 +162,8 @@ pub const ALLOCATORS: &[AllocatorSpec] = &[
     AllocatorSpec {
         name: "bump",
         bin: "bench-bump",
-        about: "`bump::BumpAlloc` as the global allocator: one atomic offset, frees nothing, System fallback",
+        about: "`bump::BumpAlloc` as the global allocator: one atomic offset, frees nothing, System fallback; \
+                its pages are written before each run (see below)",
         workloads: &Workload::ALL,
     },
     AllocatorSpec {

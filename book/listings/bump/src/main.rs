@@ -50,8 +50,9 @@ fn report(step: &str, block: *const u8, before: Usage) {
         after.padding - before.padding
     );
     println!(
-        "    fallback: {} requests so far, {} blocks live",
-        after.fallbacks, after.fallback_live
+        "    fallback: {} so far, {} live",
+        plural(after.fallbacks, "request"),
+        plural(after.fallback_live, "block")
     );
 }
 
@@ -157,4 +158,13 @@ fn why_align_the_address() {
 fn main() {
     global_arena();
     why_align_the_address();
+}
+
+/// `1 request`, `2 requests`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }

@@ -66,8 +66,8 @@ pub fn change(before: usize, after: usize) -> i128 {
 
 // ANCHOR: narenas
 /// The number of arenas jemalloc was configured with (`opt.narenas`), fixed
-/// when it initialised: the default (4 per CPU) unless the configuration
-/// variable set it.
+/// when it initialised: the default (four per CPU, or one on a single-CPU
+/// machine) unless the configuration variable set it.
 pub fn narenas() -> Result<u32, Error> {
     opt::narenas::read()
 }

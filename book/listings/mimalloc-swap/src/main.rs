@@ -1,6 +1,7 @@
 //! The workload with mimalloc underneath. Compare `src/bin/with-system.rs`:
 //! the only difference is the `#[global_allocator]` static.
 
+// ANCHOR: program
 // ANCHOR: swap
 use mimalloc::MiMalloc;
 
@@ -11,3 +12,4 @@ static GLOBAL: MiMalloc = MiMalloc;
 fn main() {
     println!("{}", mimalloc_swap::workload());
 }
+// ANCHOR_END: program
