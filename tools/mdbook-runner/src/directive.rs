@@ -1,10 +1,15 @@
 //! Finding and parsing the runner's directives in a chapter's Markdown.
 //!
 //! ```text
-//! {{#run PACKAGE [--bin NAME] [--expect-exit CODE] [-- ARGS...]}}   alone on its line
-//! {{#pitfall CASE}}                                                 alone on its line
-//! {{#toolchain}}                                                    anywhere (inline)
+//! {{#run PACKAGE [--bin NAME] [--expect-exit CODE] [--release] [--markdown] [-- ARGS...]}}
+//!                                                  alone on its line
+//! {{#pitfall CASE}}                                alone on its line
+//! {{#toolchain}}                                   anywhere (inline)
 //! ```
+//!
+//! `--release` builds and runs the program with the release profile (for
+//! timings). `--markdown` inserts its output as Markdown (tables, HTML)
+//! instead of in a ```` ```text ```` block.
 //!
 //! Directives inside fenced code blocks or inline code spans, and escaped ones
 //! (`\{{#run ...}}`), are left alone so a chapter can show the syntax.
@@ -29,6 +34,10 @@ pub struct RunSpec {
     pub bin: Option<String>,
     /// The exit status the program must end with (0 when not given).
     pub expect_exit: Option<i32>,
+    /// Build and run with `--release`.
+    pub release: bool,
+    /// The output is Markdown to insert as it is, not text to fence.
+    pub markdown: bool,
     pub args: Vec<String>,
 }
 
@@ -45,6 +54,12 @@ impl Directive {
                 if let Some(code) = spec.expect_exit {
                     s.push_str(&format!(" --expect-exit {code}"));
                 }
+                if spec.release {
+                    s.push_str(" --release");
+                }
+                if spec.markdown {
+                    s.push_str(" --markdown");
+                }
                 if !spec.args.is_empty() {
                     s.push_str(" --");
                     for arg in &spec.args {
@@ -60,8 +75,8 @@ impl Directive {
         }
     }
 
-    /// Block directives become a code block, so they must stand alone on
-    /// their line.
+    /// Block directives become a block (a code block, or Markdown), so they
+    /// must stand alone on their line.
     fn is_block(&self) -> bool {
         !matches!(self, Directive::Toolchain)
     }
@@ -117,7 +132,7 @@ pub fn scan(text: &str) -> (Vec<Found>, Vec<ParseError>) {
                         errors.push(ParseError {
                             line: line_no,
                             message: format!(
-                                "`{raw}` must stand alone on its line (it becomes a code block)"
+                                "`{raw}` must stand alone on its line (its output becomes a block)"
                             ),
                         });
                         continue;
@@ -233,7 +248,7 @@ pub fn parse(raw: &str) -> Result<Directive, String> {
 }
 
 fn parse_run(words: &[&str]) -> Result<RunSpec, String> {
-    const USAGE: &str = "expected `{{#run PACKAGE [--bin NAME] [--expect-exit CODE] [-- ARGS]}}`";
+    const USAGE: &str = "expected `{{#run PACKAGE [--bin NAME] [--expect-exit CODE] [--release] [--markdown] [-- ARGS]}}`";
     let mut iter = words.iter();
     let package = match iter.next() {
         Some(p) if !p.starts_with('-') => (*p).to_owned(),
@@ -248,6 +263,8 @@ fn parse_run(words: &[&str]) -> Result<RunSpec, String> {
         package,
         bin: None,
         expect_exit: None,
+        release: false,
+        markdown: false,
         args: Vec::new(),
     };
     while let Some(word) = iter.next() {
@@ -265,6 +282,16 @@ fn parse_run(words: &[&str]) -> Result<RunSpec, String> {
                 })?;
                 if spec.expect_exit.replace(code).is_some() {
                     return Err("`--expect-exit` given twice".into());
+                }
+            }
+            flag @ ("--release" | "--markdown") => {
+                let set = if flag == "--release" {
+                    &mut spec.release
+                } else {
+                    &mut spec.markdown
+                };
+                if std::mem::replace(set, true) {
+                    return Err(format!("`{flag}` given twice"));
                 }
             }
             "--" => {
@@ -333,6 +360,8 @@ mod tests {
             package: package.into(),
             bin: None,
             expect_exit: None,
+            release: false,
+            markdown: false,
             args: Vec::new(),
         }
     }
@@ -348,6 +377,23 @@ mod tests {
                 args: vec!["--size".into(), "8".into(), "x".into()],
                 ..run("counting")
             }))
+        );
+        assert_eq!(
+            parse("{{#run bench --markdown --release -- --quick}}"),
+            Ok(Directive::Run(RunSpec {
+                release: true,
+                markdown: true,
+                args: vec!["--quick".into()],
+                ..run("bench")
+            }))
+        );
+        assert_eq!(
+            parse("{{#run a -- --markdown}}"),
+            Ok(Directive::Run(RunSpec {
+                args: vec!["--markdown".into()],
+                ..run("a")
+            })),
+            "after `--`, `--markdown` belongs to the program"
         );
         assert_eq!(
             parse("{{#run a -- --bin b}}"),
@@ -381,6 +427,12 @@ mod tests {
                 "needs an integer exit status, got `one`",
             ),
             ("{{#run a --bin x --bin y}}", "`--bin` given twice"),
+            (
+                "{{#run a --markdown --markdown}}",
+                "`--markdown` given twice",
+            ),
+            ("{{#run a --release --release}}", "`--release` given twice"),
+            ("{{#run a --markdwon}}", "unexpected `--markdwon`"),
             ("{{#run a extra}}", "unexpected `extra`"),
             ("{{#pitfall}}", "name the case"),
             ("{{#pitfall a b}}", "exactly one case name"),
@@ -465,6 +517,8 @@ mod tests {
         for raw in [
             "{{#run a}}",
             "{{#run a --bin b --expect-exit 2 -- x y}}",
+            "{{#run a --release --markdown -- --quick}}",
+            "{{#run a --markdown}}",
             "{{#pitfall c}}",
             "{{#toolchain}}",
         ] {
@@ -472,5 +526,16 @@ mod tests {
             assert_eq!(directive.canonical(), raw);
             assert_eq!(parse(&directive.canonical()), Ok(directive));
         }
+        // The canonical form is part of the cache key: the same program run
+        // with and without a flag never shares a result.
+        let plain = parse("{{#run a -- x}}").unwrap().canonical();
+        for flagged in ["{{#run a --markdown -- x}}", "{{#run a --release -- x}}"] {
+            assert_ne!(parse(flagged).unwrap().canonical(), plain, "{flagged}");
+        }
+        // Flags in any order mean the same directive.
+        assert_eq!(
+            parse("{{#run a --markdown --release}}"),
+            parse("{{#run a --release --markdown}}")
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! The book's runner: an mdBook preprocessor that replaces
 //!
-//! - `{{#run PACKAGE [--bin NAME] [--expect-exit CODE] [-- ARGS]}}` with the
-//!   program's real standard output,
+//! - `{{#run PACKAGE [--bin NAME] [--expect-exit CODE] [--release] [--markdown] [-- ARGS]}}`
+//!   with the program's real standard output: in a ```` ```text ```` block, or
+//!   as it is with `--markdown` (a report of tables and inline HTML);
+//!   `--release` builds and runs it with the release profile,
 //! - `{{#pitfall CASE}}` with the real diagnostic of a pitfall case,
 //! - `{{#toolchain}}` with the `rustc --version` that built the book,
 //!

@@ -46,6 +46,8 @@ struct Job {
     package: String,
     bin: String,
     args: Vec<String>,
+    /// Built and run with the release profile.
+    release: bool,
     key: String,
 }
 
@@ -133,16 +135,22 @@ fn results_for(
     let mut jobs = Vec::new();
     let mut workspace = None;
     for (directive, where_used) in sites {
-        let (package, requested_bin, args) = match &directive {
+        let (package, requested_bin, args, release) = match &directive {
             Directive::Toolchain => {
                 results.insert(directive, rustc_version.clone());
                 continue;
             }
-            Directive::Run(spec) => (spec.package.clone(), spec.bin.clone(), spec.args.clone()),
+            Directive::Run(spec) => (
+                spec.package.clone(),
+                spec.bin.clone(),
+                spec.args.clone(),
+                spec.release,
+            ),
             Directive::Pitfall { case } => (
                 PITFALLS_PACKAGE.to_owned(),
                 None,
                 vec!["show".to_owned(), case.clone()],
+                false,
             ),
         };
         let ws = match &workspace {
@@ -161,6 +169,7 @@ fn results_for(
                     package,
                     bin,
                     args,
+                    release,
                     key,
                 });
             }
@@ -172,12 +181,13 @@ fn results_for(
     };
 
     let target_dir = target_dir(&ws.root);
-    let store = Store::new(target_dir.join("cache"));
+    let store = Store::new(target_dir.join("book-runner").join("cache"));
     let (cached, to_run): (Vec<Job>, Vec<Job>) =
         jobs.into_iter().partition(|j| store.get(&j.key).is_some());
     for job in cached {
         if let Some(output) = store.get(&job.key) {
-            results.insert(job.directive, code_block(&output));
+            let shown = rendered(&job.directive, &output);
+            results.insert(job.directive, shown);
         }
     }
     if to_run.is_empty() {
@@ -202,7 +212,8 @@ fn results_for(
         match outcome {
             Ok(output) => {
                 store.put(&job.key, &output)?;
-                results.insert(job.directive, code_block(&output));
+                let shown = rendered(&job.directive, &output);
+                results.insert(job.directive, shown);
             }
             Err(e) => errors.extend(job.sites.iter().map(|s| s.error(&e))),
         }
@@ -229,14 +240,17 @@ fn cache_key(
     Ok(key.hex())
 }
 
-/// The runner's own target directory, so it never waits on the lock of a
-/// build running in the default one (`cargo workbook book` may be that
-/// build).
+/// The workspace's own target directory (`$CARGO_TARGET_DIR` or `target`),
+/// so the programs the book runs reuse what `cargo build` and `cargo test`
+/// already compiled instead of building everything a second time. Nothing
+/// holds its lock while mdBook runs: `cargo workbook book` and `serve` are
+/// started by `cargo run`, which releases the lock before the program starts
+/// (a `cargo test` running at the same time just makes the runner wait).
 pub fn target_dir(workspace_root: &Path) -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir.join("book-runner"),
-        Some(dir) => workspace_root.join(dir).join("book-runner"),
-        None => workspace_root.join("target/book-runner"),
+        Some(dir) if dir.is_absolute() => dir,
+        Some(dir) => workspace_root.join(dir),
+        None => workspace_root.join("target"),
     }
 }
 
@@ -269,27 +283,51 @@ fn cargo_in(root: &Path, target_dir: &Path, subcommand: &str) -> Command {
     cmd
 }
 
-/// Builds every package the jobs need; returns the packages that do not
-/// build, each with cargo's errors. One cargo invocation builds them all;
-/// only when it fails is each package built alone, to say which is broken.
+/// Builds every package the jobs need, once per profile they ask for;
+/// returns the packages that do not build, each with cargo's errors. One
+/// cargo invocation per profile builds them all; only when it fails is each
+/// package built alone, to say which is broken.
 fn build(root: &Path, target_dir: &Path, jobs: &[Job]) -> BTreeMap<String, String> {
-    let packages: BTreeSet<&str> = jobs.iter().map(|j| j.package.as_str()).collect();
-    let names: Vec<&str> = packages.iter().copied().collect();
+    let mut broken = BTreeMap::new();
+    for release in [false, true] {
+        let packages: BTreeSet<&str> = jobs
+            .iter()
+            .filter(|j| j.release == release)
+            .map(|j| j.package.as_str())
+            .collect();
+        if !packages.is_empty() {
+            let names: Vec<&str> = packages.into_iter().collect();
+            build_profile(root, target_dir, &names, release, &mut broken);
+        }
+    }
+    broken
+}
+
+fn build_profile(
+    root: &Path,
+    target_dir: &Path,
+    names: &[&str],
+    release: bool,
+    broken: &mut BTreeMap<String, String>,
+) {
+    let profile = if release { "release" } else { "dev" };
     progress(&format!(
-        "building {} (a first build compiles dependencies and can take minutes)",
+        "building {} ({profile}; a first build compiles dependencies and can take minutes)",
         names.join(", ")
     ));
     let started = Instant::now();
     let build_some = |which: &[&str]| {
         let mut cmd = cargo_in(root, target_dir, "build");
         cmd.arg("--bins");
+        if release {
+            cmd.arg("--release");
+        }
         for p in which {
             cmd.args(["--package", p]);
         }
         cmd.stdin(Stdio::null()).output()
     };
-    let mut broken = BTreeMap::new();
-    match build_some(&names) {
+    match build_some(names) {
         Ok(out) if out.status.success() => {}
         _ => {
             for (i, name) in names.iter().enumerate() {
@@ -314,7 +352,6 @@ fn build(root: &Path, target_dir: &Path, jobs: &[Job]) -> BTreeMap<String, Strin
         "built in {:.1} s",
         started.elapsed().as_secs_f64()
     ));
-    broken
 }
 
 /// Runs the jobs on a few threads; the outcomes come back in job order.
@@ -367,11 +404,15 @@ fn run_all(
 /// Runs one job; Ok(stdout) when it ended the way the chapter expects.
 fn run_job(root: &Path, target_dir: &Path, job: &Job, timeout: Duration) -> Result<String, String> {
     let mut cmd = cargo_in(root, target_dir, "run");
+    let release = if job.release { " --release" } else { "" };
+    if job.release {
+        cmd.arg("--release");
+    }
     cmd.args(["--package", &job.package, "--bin", &job.bin, "--"])
         .args(&job.args)
         .stdin(Stdio::null());
     let shown = format!(
-        "cargo run -p {} --bin {} -- {}",
+        "cargo run{release} -p {} --bin {} -- {}",
         job.package,
         job.bin,
         job.args.join(" ")
@@ -496,9 +537,38 @@ fn tail(bytes: &[u8]) -> String {
     out
 }
 
+/// What a directive's output becomes in the chapter: Markdown as it is for
+/// `{{#run ... --markdown}}`, a `text` block otherwise.
+fn rendered(directive: &Directive, output: &str) -> String {
+    match directive {
+        Directive::Run(spec) if spec.markdown => markdown(output),
+        _ => code_block(output),
+    }
+}
+
+/// Program output that is Markdown (tables, inline HTML), inserted as it is
+/// apart from the escaping of [`escape_directive`].
+pub fn markdown(output: &str) -> String {
+    output
+        .trim_end_matches('\n')
+        .lines()
+        .map(escape_directive)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// A line that mdBook's `links` step would read as a directive
+/// (`{{#include ...}}`), escaped so it shows as written.
+fn escape_directive(line: &str) -> String {
+    match line.find("{{#") {
+        Some(at) if line[at..].contains("}}") => format!("{}\\{}", &line[..at], &line[at..]),
+        _ => line.to_owned(),
+    }
+}
+
 /// Program output as a fenced `text` block. The fence is longer than any
-/// backtick run in the output, and a line that mdBook's `links` step would
-/// read as a directive is escaped so it shows as written.
+/// backtick run in the output, and directive-like text is escaped
+/// ([`escape_directive`]).
 pub fn code_block(output: &str) -> String {
     let longest_run = output
         .lines()
@@ -508,14 +578,7 @@ pub fn code_block(output: &str) -> String {
     let fence = "`".repeat(longest_run.max(2) + 1);
     let mut block = format!("{fence}text\n");
     for line in output.trim_end_matches('\n').lines() {
-        match line.find("{{#") {
-            Some(at) if line[at..].contains("}}") => {
-                block.push_str(&line[..at]);
-                block.push('\\');
-                block.push_str(&line[at..]);
-            }
-            _ => block.push_str(line),
-        }
+        block.push_str(&escape_directive(line));
         block.push('\n');
     }
     block.push_str(&fence);
@@ -543,6 +606,19 @@ mod tests {
             code_block("see {{#include a.rs}} and {{# b}}\n{{#open"),
             "```text\nsee \\{{#include a.rs}} and {{# b}}\n{{#open\n```"
         );
+    }
+
+    #[test]
+    fn markdown_output_is_inserted_as_it_is() {
+        let report = "### Report\n\n| a | b |\n|---|---:|\n| x | 1 |\n\n<figure>\n<svg></svg>\n</figure>\n\n";
+        assert_eq!(markdown(report), report.trim_end());
+        assert_eq!(
+            markdown("see {{#include a.rs}}\n"),
+            "see \\{{#include a.rs}}"
+        );
+        let run = |flag: &str| directive::parse(&format!("{{{{#run a{flag}}}}}")).unwrap();
+        assert_eq!(rendered(&run(" --markdown"), "| x |\n"), "| x |");
+        assert_eq!(rendered(&run(""), "| x |\n"), "```text\n| x |\n```");
     }
 
     #[test]

@@ -171,6 +171,30 @@ fn directives_become_real_output_and_a_warm_rerun_is_cached() {
 }
 
 #[test]
+fn markdown_output_is_inserted_unfenced_and_release_runs_are_their_own() {
+    let fixture = Fixture::new();
+    let chapter = "# Chapter\n\n\
+                   {{#run hello --markdown -- **bold**}}\n\n\
+                   {{#run hello --release -- fast}}\n";
+    let (output, content) = fixture.preprocess(chapter);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let content = content.expect("content");
+    assert_eq!(
+        content,
+        "# Chapter\n\n\
+         hello from the fixture, args: [\"**bold**\"]\n\n\
+         ```text\nhello from the fixture, args: [\"fast\"]\n```\n"
+    );
+    let err = stderr(&output);
+    assert!(err.contains("building hello (release;"), "{err}");
+    let release_bin = fixture.dir.path().join(format!(
+        "target/release/hello{}",
+        std::env::consts::EXE_SUFFIX
+    ));
+    assert!(release_bin.is_file(), "{}", release_bin.display());
+}
+
+#[test]
 fn every_failure_names_file_and_line_and_fails_the_build() {
     let fixture = Fixture::new();
     let chapter = "{{#run countin}}\n\

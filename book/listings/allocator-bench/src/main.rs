@@ -1,7 +1,8 @@
 //! Runs every allocator's program on every workload, compares each with
 //! System from the same run, and writes the report: Markdown on stdout and
 //! `report.md`, `report.json` and `report.svg` in the output directory.
-//! Progress goes to stderr, so stdout is the clean report.
+//! Progress goes to stderr, so stdout is the clean report. With
+//! `--inline-chart` the Markdown carries the chart too (the book's page).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -10,19 +11,24 @@ use std::time::Instant;
 use allocator_bench::report::{self, Machine, Report};
 use allocator_bench::{ALLOCATORS, Cell, Mode, Workload};
 
-const USAGE: &str = "usage: allocator-bench [--quick | --smoke] [--out DIR] [--no-build]
+const USAGE: &str =
+    "usage: allocator-bench [--quick | --smoke] [--out DIR] [--no-build] [--inline-chart]
 
   (no mode)   the full measurement (a few minutes)
   --quick     smaller workloads, fewer runs (well under a minute)
   --smoke     tiny workloads: checks results, the numbers mean nothing
   --out DIR   where to write report.json, report.md and report.svg
               (default: allocator-bench/ in the target directory)
-  --no-build  do not run `cargo build` for the bench-* programs first";
+  --no-build  do not run `cargo build` for the bench-* programs first
+  --inline-chart
+              put the chart into the Markdown too, as an <svg> element
+              (for a web page such as the book's)";
 
 struct Options {
     mode: Mode,
     out: Option<PathBuf>,
     build: bool,
+    inline_chart: bool,
 }
 
 fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
@@ -30,6 +36,7 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
         mode: Mode::Full,
         out: None,
         build: true,
+        inline_chart: false,
     };
     let mut mode_flag: Option<&str> = None;
     let mut iter = args.iter();
@@ -51,6 +58,7 @@ fn parse_args(args: &[String]) -> Result<Option<Options>, String> {
                 options.out = Some(PathBuf::from(dir));
             }
             "--no-build" => options.build = false,
+            "--inline-chart" => options.inline_chart = true,
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -138,7 +146,12 @@ fn run(options: &Options) -> Result<(), String> {
     }
 
     let report = Report::new(Machine::current(options.mode), cells);
-    let markdown = report::markdown(&report);
+    // report.md is exactly what is printed.
+    let markdown = if options.inline_chart {
+        report::markdown_with_chart(&report)
+    } else {
+        report::markdown(&report)
+    };
     let json =
         serde_json::to_string_pretty(&report).map_err(|e| format!("cannot write JSON: {e}"))?;
     let out = match &options.out {
@@ -245,14 +258,21 @@ mod tests {
     #[test]
     fn modes_and_options() {
         let o = parse_args(&args(&[])).unwrap().unwrap();
-        assert_eq!((o.mode, o.build, o.out), (Mode::Full, true, None));
+        assert_eq!(
+            (o.mode, o.build, o.out, o.inline_chart),
+            (Mode::Full, true, None, false)
+        );
         let o = parse_args(&args(&["--smoke", "--no-build", "--out", "x"]))
             .unwrap()
             .unwrap();
         assert_eq!(
-            (o.mode, o.build, o.out),
-            (Mode::Smoke, false, Some("x".into()))
+            (o.mode, o.build, o.out, o.inline_chart),
+            (Mode::Smoke, false, Some("x".into()), false)
         );
+        let o = parse_args(&args(&["--inline-chart", "--quick"]))
+            .unwrap()
+            .unwrap();
+        assert_eq!((o.mode, o.inline_chart), (Mode::Quick, true));
         assert!(parse_args(&args(&["--help"])).unwrap().is_none());
     }
 

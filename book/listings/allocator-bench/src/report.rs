@@ -191,8 +191,19 @@ fn allocators_in(report: &Report) -> Vec<&'static str> {
         .collect()
 }
 
-/// The report as Markdown (what the program prints and the book shows).
+/// The report as Markdown (what the program prints).
 pub fn markdown(report: &Report) -> String {
+    render(report, false)
+}
+
+/// The report as Markdown with the chart inline, as an `<svg>` element in a
+/// `<figure>` after the ratio table: what the book shows. Table and chart
+/// come from the same `report`, so from the same run.
+pub fn markdown_with_chart(report: &Report) -> String {
+    render(report, true)
+}
+
+fn render(report: &Report, with_chart: bool) -> String {
     let m = &report.machine;
     let names = allocators_in(report);
     let mut s = String::new();
@@ -233,6 +244,17 @@ pub fn markdown(report: &Report) -> String {
     workload_table(&mut s, &others, false, |name, workload| {
         report.ratio(name, workload).map(|r| format!("{r:.2}"))
     });
+    if with_chart {
+        // An HTML block in Markdown ends at the first blank line; the SVG
+        // has none, so the whole figure stays HTML.
+        let _ = write!(
+            s,
+            "\n<figure>\n{}<figcaption>The ratios above as bars, on a log scale: \
+             left of the dashed line (System) is faster, right is slower.</figcaption>\n\
+             </figure>\n",
+            svg(report)
+        );
+    }
 
     if report.cells.iter().any(|c| !c.minor_faults.is_empty()) {
         let _ = writeln!(
@@ -378,6 +400,10 @@ const COLORS: [&str; 7] = [
 /// A horizontal bar per ratio, grouped by workload, on a log scale around
 /// the line at 1.0 (System): bars to the left are faster, to the right
 /// slower, and 2× faster is as long as 2× slower. Plain SVG, no dependencies.
+///
+/// No background, and text and lines in `currentColor`: inline in a page
+/// the chart takes the page's text colour, so it reads on light and dark
+/// themes alike (opened alone, it is black on the viewer's white).
 pub fn svg(report: &Report) -> String {
     let rows = report.ratios.len();
     let width = LABEL_WIDTH + BAR_AREA + 20;
@@ -395,11 +421,7 @@ pub fn svg(report: &Report) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
-        s,
-        r#"<rect x="0" y="0" width="{width}" height="{height}" fill="white"/>"#
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" style="max-width: 100%; height: auto" role="img" aria-label="Time relative to System, one bar per allocator and workload" font-family="sans-serif" font-size="12" fill="currentColor">"#
     );
     let _ = writeln!(
         s,
@@ -448,7 +470,7 @@ pub fn svg(report: &Report) -> String {
     let bottom = TOP + rows * ROW_HEIGHT;
     let _ = writeln!(
         s,
-        r##"<line x1="{center:.1}" y1="{}" x2="{center:.1}" y2="{bottom}" stroke="#333" stroke-dasharray="4 3"/>"##,
+        r##"<line x1="{center:.1}" y1="{}" x2="{center:.1}" y2="{bottom}" stroke="currentColor" stroke-dasharray="4 3"/>"##,
         TOP - 4
     );
     let _ = writeln!(
@@ -553,6 +575,37 @@ mod tests {
         let svg = svg(&r);
         assert!(svg.starts_with("<svg ") && svg.trim_end().ends_with("</svg>"));
         assert_eq!(svg.matches(r#"class="bar""#).count(), r.ratios.len());
+        // Legible on a dark page: no fixed background or text colour.
+        assert!(!svg.contains("white") && !svg.contains("#333"), "{svg}");
+        assert!(svg.contains(r#"fill="currentColor""#), "{svg}");
+    }
+
+    #[test]
+    fn the_inline_chart_follows_the_ratio_table_as_one_html_block() {
+        let r = sample();
+        let plain = markdown(&r);
+        assert!(!plain.contains("<svg"), "{plain}");
+        let with_chart = markdown_with_chart(&r);
+        let figure_at = with_chart.find("\n<figure>\n<svg ").expect("a figure");
+        let ratios_at = with_chart.find("**Time relative to System").unwrap();
+        let targets_at = with_chart.find("**Targets**").unwrap();
+        assert!(
+            ratios_at < figure_at && figure_at < targets_at,
+            "{with_chart}"
+        );
+        // The chart is exactly `svg`, and no blank line ends the HTML block
+        // inside the figure.
+        let figure_end = with_chart.find("</figure>\n").unwrap();
+        let figure = &with_chart[figure_at..figure_end];
+        assert!(figure.contains(&svg(&r)));
+        assert!(!figure.trim().contains("\n\n"), "{figure}");
+        // Everything else is the plain report.
+        let without = format!(
+            "{}{}",
+            &with_chart[..figure_at],
+            &with_chart[figure_end + "</figure>\n".len()..]
+        );
+        assert_eq!(without, plain);
     }
 
     #[test]

@@ -56,14 +56,15 @@ impl Workload {
         Workload::ALL.into_iter().find(|w| w.name() == name)
     }
 
-    /// What one operation is, for the report's "ns per op".
+    /// What one operation is, for the report's "ns per op", in Markdown
+    /// (a bare `Vec<u64>` would read as an HTML tag).
     pub fn op(self) -> &'static str {
         match self {
             Workload::Churn => "alloc + free of 32 B",
             Workload::Batch => "32 B block, freed with its batch",
-            Workload::CrossThread => "Box sent to and freed by another thread",
-            Workload::VecGrowth => "Vec<u64> push (growth by realloc)",
-            Workload::FormatStrings => "format!(\"row-{i}\") into a Vec",
+            Workload::CrossThread => "`Box` sent to and freed by another thread",
+            Workload::VecGrowth => "`Vec<u64>` push (growth by `realloc`)",
+            Workload::FormatStrings => "`format!(\"row-{i}\")` into a `Vec`",
         }
     }
 

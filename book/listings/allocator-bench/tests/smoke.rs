@@ -22,8 +22,9 @@ fn smoke_run() -> &'static Run {
         let _ = std::fs::remove_dir_all(&out_dir);
         // `--no-build`: cargo test has built every bench-* program already,
         // and a nested cargo would wait for this build's lock.
+        // `--inline-chart`: as the book runs it.
         let output = Command::new(env!("CARGO_BIN_EXE_allocator-bench"))
-            .args(["--smoke", "--no-build", "--out"])
+            .args(["--smoke", "--no-build", "--inline-chart", "--out"])
             .arg(&out_dir)
             .output()
             .expect("allocator-bench starts");
@@ -140,6 +141,22 @@ fn the_chart_is_well_formed_svg_with_one_bar_per_ratio() {
         svg.matches(r#"<rect class="bar""#).count(),
         report().ratios.len()
     );
+}
+
+#[test]
+fn the_inline_chart_is_the_chart_file_of_the_same_run() {
+    let stdout = String::from_utf8(smoke_run().output.stdout.clone()).expect("UTF-8");
+    let svg = read("report.svg");
+    assert_eq!(stdout.matches("<svg ").count(), 1, "{stdout}");
+    assert!(stdout.contains(&format!("\n<figure>\n{svg}")), "{stdout}");
+    // Its bars are this run's ratios, with the values of the table above.
+    for ratio in &report().ratios {
+        let label = format!("{} · {}</text>", ratio.workload, ratio.allocator);
+        assert!(svg.contains(&label), "no bar for {label}");
+        let value = format!("{:.2}", ratio.time_ratio);
+        assert!(svg.contains(&format!(">{value}</text>")), "{label} {value}");
+        assert!(stdout.contains(&format!(" {value} |")), "{label} {value}");
+    }
 }
 
 /// A small well-formedness check: every tag closes in order, attributes are

@@ -37,6 +37,7 @@ static PREVIOUS_START: AtomicUsize = AtomicUsize::new(usize::MAX);
 /// The most arena bytes one run has taken so far.
 static LARGEST_RUN: AtomicUsize = AtomicUsize::new(0);
 
+// ANCHOR: prefault
 /// Writes the pages the next run will bump into: as many bytes as the
 /// largest run so far (learnt in the warm-up runs) plus [`SLACK_BYTES`].
 /// The report's per-run fault count shows whether that was enough.
@@ -66,6 +67,7 @@ fn before_run() {
     unsafe { touch_pages(arena.wrapping_add(start), end - start) };
     TOUCHED_TO.store(end, Ordering::Relaxed);
 }
+// ANCHOR_END: prefault
 
 fn counters() -> ArenaCounters {
     ArenaCounters {
