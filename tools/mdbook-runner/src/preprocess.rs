@@ -361,44 +361,71 @@ fn run_all(
     jobs: &[Job],
     timeout: Duration,
 ) -> Vec<Result<String, String>> {
+    // Release runs are measurements (the benchmark): they run one at a time,
+    // after everything else, so no other program shares the CPU with them.
+    let (alone, shared): (Vec<usize>, Vec<usize>) = (0..jobs.len()).partition(|&i| jobs[i].release);
     let workers = std::thread::available_parallelism()
         .map_or(2, |n| n.get())
-        .clamp(1, 4)
-        .min(jobs.len());
-    let next = AtomicUsize::new(0);
+        .clamp(1, 4);
     let done = AtomicUsize::new(0);
     let outcomes: Mutex<Vec<Option<Result<String, String>>>> =
         Mutex::new(jobs.iter().map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let started = Instant::now();
-                    let outcome = run_job(root, target_dir, job, timeout);
-                    let finished = done.fetch_add(1, Ordering::Relaxed) + 1;
-                    progress(&format!(
-                        "[{finished}/{}] {} ({:.1} s)",
-                        jobs.len(),
-                        job.directive.canonical(),
-                        started.elapsed().as_secs_f64()
-                    ));
-                    if let Ok(mut slots) = outcomes.lock()
-                        && let Some(slot) = slots.get_mut(i)
-                    {
-                        *slot = Some(outcome);
-                    }
-                }
-            });
-        }
-    });
+    let pool = Pool {
+        root,
+        target_dir,
+        jobs,
+        timeout,
+        done: &done,
+        outcomes: &outcomes,
+    };
+    pool.run(&shared, workers);
+    pool.run(&alone, 1);
     outcomes
         .into_inner()
         .unwrap_or_default()
         .into_iter()
         .map(|o| o.unwrap_or_else(|| Err("the run was lost (a worker thread panicked)".into())))
         .collect()
+}
+
+/// What the worker threads of [`run_all`] share.
+struct Pool<'a> {
+    root: &'a Path,
+    target_dir: &'a Path,
+    jobs: &'a [Job],
+    timeout: Duration,
+    done: &'a AtomicUsize,
+    outcomes: &'a Mutex<Vec<Option<Result<String, String>>>>,
+}
+
+impl Pool<'_> {
+    /// Runs the jobs at `indices` on up to `workers` threads.
+    fn run(&self, indices: &[usize], workers: usize) {
+        let next = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..workers.min(indices.len()) {
+                scope.spawn(|| {
+                    while let Some(&i) = indices.get(next.fetch_add(1, Ordering::Relaxed)) {
+                        let Some(job) = self.jobs.get(i) else { break };
+                        let started = Instant::now();
+                        let outcome = run_job(self.root, self.target_dir, job, self.timeout);
+                        let finished = self.done.fetch_add(1, Ordering::Relaxed) + 1;
+                        progress(&format!(
+                            "[{finished}/{}] {} ({:.1} s)",
+                            self.jobs.len(),
+                            job.directive.canonical(),
+                            started.elapsed().as_secs_f64()
+                        ));
+                        if let Ok(mut slots) = self.outcomes.lock()
+                            && let Some(slot) = slots.get_mut(i)
+                        {
+                            *slot = Some(outcome);
+                        }
+                    }
+                });
+            }
+        });
+    }
 }
 
 /// Runs one job; Ok(stdout) when it ended the way the chapter expects.
