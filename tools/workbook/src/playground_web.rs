@@ -139,6 +139,38 @@ pub fn end_to_end(pkg: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The chapter pages of the built book (`book/build`) that embed a widget,
+/// and the widget each one holds.
+pub const BOOK_PAGES: [(&str, Widget); 5] = [
+    ("layout.html", Widget::Layout),
+    ("counting.html", Widget::Gauges),
+    ("peak.html", Widget::Gauges),
+    ("budget.html", Widget::Budget),
+    ("bump.html", Widget::Bump),
+];
+
+/// Opens each widget-carrying chapter of the built book in headless
+/// Chromium with `?selftest=1` (the loader then drives the page's widget
+/// through its own controls) and checks the numbers the page shows.
+pub fn book_end_to_end(book: &Path) -> Result<(), String> {
+    let base = serve_in_background(book)?;
+    for (page, widget) in BOOK_PAGES {
+        if !book.join(page).is_file() {
+            return Err(format!(
+                "{} is missing: build the book first (`cargo workbook book`)",
+                book.join(page).display()
+            ));
+        }
+        let url = format!("{base}{page}?selftest=1");
+        let dom = dump_dom(&url)?;
+        check_selftest_done(&dom)
+            .and_then(|()| widget.check(&dom))
+            .map_err(|problem| format!("end-to-end check of the book page {page}: {problem}"))?;
+        println!("end-to-end: the {widget:?} widget works inside the book's {page}");
+    }
+    Ok(())
+}
+
 /// The page's DOM after its scripts ran, as headless Chromium prints it.
 fn dump_dom(url: &str) -> Result<String, String> {
     let browser = find_program(&["chromium", "chromium-browser", "google-chrome"])
@@ -199,15 +231,54 @@ fn wait_or_kill(child: &mut Child, timeout: Duration) -> Result<ExitStatus, Stri
 /// Checks what the page's self-test left in the DOM against the rules the
 /// allocators promise (not against numbers copied from a run).
 fn check_selftest_dom(dom: &str) -> Result<(), String> {
-    if !dom.contains("data-selftest=\"done\"") {
-        return Err("the page's self-test did not finish (did the wasm load?)".into());
+    check_selftest_done(dom)?;
+    for widget in Widget::ALL {
+        widget.check(dom)?;
     }
-    let number = |name: &str| -> Result<usize, String> {
-        let text = field_text(dom, name).ok_or_else(|| format!("no output named `{name}`"))?;
-        text.parse()
-            .map_err(|_| format!("`{name}` shows `{text}`, not a number"))
-    };
+    Ok(())
+}
 
+fn check_selftest_done(dom: &str) -> Result<(), String> {
+    if dom.contains("data-selftest=\"done\"") {
+        Ok(())
+    } else {
+        Err("the page's self-test did not finish (did the wasm load?)".into())
+    }
+}
+
+/// The number an `<output data-field="NAME">` shows.
+fn number(dom: &str, name: &str) -> Result<usize, String> {
+    let text = field_text(dom, name).ok_or_else(|| format!("no output named `{name}`"))?;
+    text.parse()
+        .map_err(|_| format!("`{name}` shows `{text}`, not a number"))
+}
+
+/// The playground's widgets, each checked on its own so a chapter page that
+/// embeds one widget can be checked too.
+#[derive(Clone, Copy, Debug)]
+pub enum Widget {
+    Gauges,
+    Bump,
+    Budget,
+    Layout,
+}
+
+impl Widget {
+    const ALL: [Widget; 4] = [Widget::Gauges, Widget::Bump, Widget::Budget, Widget::Layout];
+
+    /// Checks what this widget's self-test left in `dom`.
+    fn check(self, dom: &str) -> Result<(), String> {
+        match self {
+            Widget::Gauges => check_gauges(dom),
+            Widget::Bump => check_bump(dom),
+            Widget::Budget => check_budget(dom),
+            Widget::Layout => check_layout(dom),
+        }
+    }
+}
+
+fn check_gauges(dom: &str) -> Result<(), String> {
+    let number = |name: &str| number(dom, name);
     // Heap gauges: 1000 u64s pushed one by one.
     let (held, capacity) = (
         number("gauges-held_u64s")?,
@@ -227,7 +298,11 @@ fn check_selftest_dom(dom: &str) -> Result<(), String> {
     if number("gauges-realloc_calls")? == 0 {
         return Err("growing a Vec one push at a time made no realloc call".into());
     }
+    Ok(())
+}
 
+fn check_bump(dom: &str) -> Result<(), String> {
+    let number = |name: &str| number(dom, name);
     // Bump arena: a 1-byte block, then 24 bytes aligned to 64.
     let base = number("bump-base_mod_4096")?;
     let blocks = attribute_values(dom, "data-offset")
@@ -252,7 +327,11 @@ fn check_selftest_dom(dom: &str) -> Result<(), String> {
     {
         return Err("the arena's used/padding counters disagree with the block offsets".into());
     }
+    Ok(())
+}
 
+fn check_budget(dom: &str) -> Result<(), String> {
+    let number = |name: &str| number(dom, name);
     // Budget: 2048 bytes, refusing, 1024-byte blocks -> the third is refused.
     let (refused, granted) = (
         number("budget-refused_at")?,
@@ -263,7 +342,10 @@ fn check_selftest_dom(dom: &str) -> Result<(), String> {
             "a 2048-byte budget of 1024-byte blocks granted {granted} and refused block {refused}"
         ));
     }
+    Ok(())
+}
 
+fn check_layout(dom: &str) -> Result<(), String> {
     // Layout explorer: alignment 3 shows the rule, not a crash.
     if !dom.contains("alignment 3 is not a power of two") {
         return Err("the layout explorer does not explain why alignment 3 is rejected".into());

@@ -53,8 +53,8 @@ const STEPS: &[Step] = &[
         run: crate::exercise_check::check,
     },
     Step {
-        name: "playground: wasm tests and end-to-end in headless Chromium",
-        run: crate::playground_cmd::check,
+        name: "playground: wasm tests, end-to-end on its page and in the book's chapters (headless Chromium)",
+        run: playground,
     },
 ];
 
@@ -84,6 +84,12 @@ pub fn run(args: &[String]) -> Result<(), String> {
     } else {
         Err(format!("{failed} of {} checks failed", results.len()))
     }
+}
+
+/// After the book step, which built `book/build` with the widgets in it.
+fn playground(root: &std::path::Path) -> Result<(), String> {
+    crate::playground_cmd::check(root)?;
+    crate::playground_web::book_end_to_end(&root.join("book/build"))
 }
 
 fn fmt(root: &std::path::Path) -> Result<(), String> {
