@@ -81,24 +81,15 @@ fn stub_commit(root: &Path, exercise: &Exercise) -> Result<String, String> {
 fn git_show(root: &Path, commit: &str, path: &Path) -> Result<Vec<u8>, String> {
     // Git wants `/` separators whatever the platform.
     let spec = format!("{commit}:{}", path.to_string_lossy().replace('\\', "/"));
-    let out = Command::new("git")
-        .args(["show", &spec])
-        .current_dir(root)
-        .output()
-        .map_err(|e| {
-            format!("reset needs git to find the original stub, and git did not start: {e}")
-        })?;
-    if out.status.success() {
-        Ok(out.stdout)
-    } else {
-        Err(format!(
-            "`git show {spec}` failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
-    }
+    git_bytes(root, &["show", &spec])
 }
 
 fn git(root: &Path, args: &[&str]) -> Result<String, String> {
+    git_bytes(root, args).map(|out| String::from_utf8_lossy(&out).into_owned())
+}
+
+/// Runs git in `root`; its stdout, or an error that says nothing changed.
+fn git_bytes(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     let out = Command::new("git")
         .args(args)
         .current_dir(root)
@@ -107,7 +98,7 @@ fn git(root: &Path, args: &[&str]) -> Result<String, String> {
             format!("reset needs git to find the original stub, and git did not start: {e}")
         })?;
     if out.status.success() {
-        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+        Ok(out.stdout)
     } else {
         Err(format!(
             "reset finds the original stub in the project's git history, but `git {}` failed: {}; nothing was changed",
