@@ -363,11 +363,14 @@ fn arena_notes(report: &Report) -> Option<String> {
          shows what each run still took. A long-running program using a bump arena pays about \
          one fault per 4 KiB it hands out.\n\
          - Atomics: every bump allocation is a locked compare-and-swap on the shared offset, \
-         because a global allocator must be thread-safe, and a locked instruction costs tens \
-         of cycles or more. glibc's malloc and free take no atomic while the process has a \
-         single thread. So even with its pages pre-faulted the arena can lose to System on \
-         batch and churn; bumpalo (one thread, no atomic, memory reused after a reset) shows \
-         what an arena saves without them.\n\
+         because a global allocator must be thread-safe. On x86 a locked instruction is also \
+         a full barrier: it waits until earlier writes (the previous block's) have reached \
+         the cache, and an arena's writes always land on cache lines nobody used yet, so \
+         each allocation would wait out a cache miss. The arena prefetches the memory ahead \
+         of its offset to hide that wait; what is left is the locked instruction itself. \
+         glibc's malloc and free take no atomic while the process has a single thread. So \
+         the arena can tie or lose to System on batch and churn; bumpalo (one thread, no \
+         atomic, memory reused after a reset) shows what an arena saves without them.\n\
          - vec-growth: the arena has no `realloc` of its own, so the default one runs: a new \
          block, a copy of the whole vector, and a free that gives nothing back. System's \
          `realloc` usually grows a block where it is. Growing the arena's last block in place \

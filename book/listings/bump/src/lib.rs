@@ -184,6 +184,31 @@ impl<const N: usize> Default for BumpAlloc<N> {
     }
 }
 
+/// How far past the newest block to ask the cache for memory.
+const PREFETCH_AHEAD: usize = 512;
+
+/// Asks the CPU to bring the cache line [`PREFETCH_AHEAD`] bytes past `end`
+/// in for writing, so it is there by the time a later block is written.
+///
+/// The arena hands out memory no block has used yet, so every new cache line
+/// is a miss. On x86 the compare-and-swap is a full barrier: it waits until
+/// the previous block's write has reached the cache, so without a prefetch
+/// each allocation waits out one of those misses in turn.
+#[inline(always)]
+fn prefetch_for_write(end: *const u8) {
+    let ahead = end.wrapping_add(PREFETCH_AHEAD);
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_ET0, _mm_prefetch};
+        // SAFETY: a prefetch is only a hint: it never faults and changes
+        // no memory, whatever the address (past the arena included), and
+        // SSE, which it needs, is part of every x86_64 CPU.
+        unsafe { _mm_prefetch::<_MM_HINT_ET0>(ahead.cast()) };
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = ahead;
+}
+
 // ANCHOR: global_alloc
 // SAFETY: `alloc` returns either null, a well-aligned dangling pointer for a
 // zero-size layout, a `System` block, or an arena range of `layout.size()`
@@ -222,6 +247,7 @@ unsafe impl<const N: usize> GlobalAlloc for BumpAlloc<N> {
                     if padding > 0 {
                         self.padding.fetch_add(padding, Ordering::Relaxed);
                     }
+                    prefetch_for_write(self.base().wrapping_add(end));
                     // SAFETY: `start + size <= N`, so the block lies inside
                     // the arena array and `add` stays in bounds.
                     return unsafe { self.base().add(start) };
