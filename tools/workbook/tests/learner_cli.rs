@@ -80,6 +80,16 @@ impl Copy {
     fn workbook(&self, args: &[&str]) -> Output {
         workbook_in(self.dir.path(), self.test, args)
     }
+
+    /// Solves exercise `number` the way a learner might: by writing the
+    /// reference solution's source over the stub.
+    fn solve(&self, number: u32) {
+        std::fs::copy(
+            self.path(&format!("solutions/exercise-{number}/src/lib.rs")),
+            self.path(&format!("exercises/exercise-{number}/src/lib.rs")),
+        )
+        .expect("copy the solution");
+    }
 }
 
 fn git(dir: &Path, args: &[&str]) -> Output {
@@ -96,11 +106,16 @@ fn git(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
-fn workbook_in(dir: &Path, test: &str, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_workbook"))
-        .args(args)
+fn workbook_command(dir: &Path, test: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_workbook"));
+    cmd.args(args)
         .current_dir(dir)
-        .env("CARGO_TARGET_DIR", nested_target_dir(test))
+        .env("CARGO_TARGET_DIR", nested_target_dir(test));
+    cmd
+}
+
+fn workbook_in(dir: &Path, test: &str, args: &[&str]) -> Output {
+    workbook_command(dir, test, args)
         .output()
         .expect("the workbook runs")
 }
@@ -126,6 +141,14 @@ fn bad_input_is_refused_with_what_is_valid() {
             "`x` is not an exercise number; valid exercise numbers are 1 to 6",
         ),
         (&["hint"], "`hint` needs an exercise number"),
+        (
+            &["check", "0"],
+            "there is no exercise 0; valid exercise numbers are 1 to 6",
+        ),
+        (
+            &["check", "x"],
+            "`x` is not an exercise number; valid exercise numbers are 1 to 6",
+        ),
         (&["reset", "1", "2"], "`reset` takes one exercise number"),
         (
             &["frobnicate"],
@@ -172,11 +195,7 @@ fn list_counts_a_copied_solution_as_solved() {
         stdout(&before)
     );
 
-    std::fs::copy(
-        copy.path("solutions/exercise-3/src/lib.rs"),
-        copy.path("exercises/exercise-3/src/lib.rs"),
-    )
-    .expect("copy the solution");
+    copy.solve(3);
     let after = copy.workbook(&["list"]);
     let text = stdout(&after);
     assert!(text.contains("1/6 solved"), "{text}");
@@ -267,11 +286,156 @@ fn compare_shows_the_difference_and_the_verdict() {
         "{text}"
     );
 
-    std::fs::copy(
-        copy.path("solutions/exercise-4/src/lib.rs"),
-        copy.path("exercises/exercise-4/src/lib.rs"),
-    )
-    .expect("copy the solution");
+    copy.solve(4);
     let text = stdout(&copy.workbook(&["compare", "4"]));
     assert!(text.contains("Your code passes all its tests."), "{text}");
+}
+
+#[test]
+fn check_names_what_is_left_then_says_it_passes() {
+    let copy = Copy::new("check");
+    let out = copy.workbook(&["check", "1"]);
+    let text = stdout(&out);
+    assert!(!out.status.success(), "an unsolved exercise fails: {text}");
+    assert!(
+        stderr(&out).contains("exercise 1 is not solved yet"),
+        "{}",
+        stderr(&out)
+    );
+    let tests = std::fs::read_to_string(copy.path("exercises/exercise-1/tests/peak.rs"))
+        .expect("read the exercise's tests");
+    let failing: Vec<&str> = text
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("FAIL  "))
+        .collect();
+    assert!(!failing.is_empty(), "the failing tests are listed: {text}");
+    for name in &failing {
+        let function = name.rsplit("::").next().unwrap_or(name);
+        assert!(
+            tests.contains(&format!("fn {function}(")),
+            "`{name}` is one of the exercise's tests"
+        );
+    }
+    assert!(
+        text.contains("not solved yet"),
+        "the stub's guide is shown: {text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{} left. Stuck? `cargo workbook hint 1`",
+            failing.len()
+        )),
+        "{text}"
+    );
+
+    copy.solve(1);
+    let out = copy.workbook(&["check", "1"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(text.contains("exercise 1 is solved"), "{text}");
+    assert!(!text.contains("FAIL"), "{text}");
+}
+
+/// `watch` runs until stopped: these tests start it as a child and stop it
+/// and everything it started (unix process groups).
+#[cfg(unix)]
+mod watch {
+    use std::io::{BufRead, BufReader, Read};
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::sync::mpsc::{self, Receiver, Sender};
+    use std::time::{Duration, Instant};
+
+    use super::{Copy, workbook_command};
+
+    /// A running `watch`, killed with everything it started when dropped (also
+    /// when an assertion fails), so no watcher or cargo outlives the test.
+    struct Watcher {
+        child: std::process::Child,
+        lines: Receiver<String>,
+        /// Everything printed so far, and how much of it was already matched.
+        seen: String,
+        matched: usize,
+    }
+
+    impl Watcher {
+        fn start(copy: &Copy) -> Self {
+            let mut child = workbook_command(copy.dir.path(), copy.test, &["watch"])
+                // Its own process group, so one signal reaches its cargo too.
+                .process_group(0)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("the workbook starts");
+            let (send, lines) = mpsc::channel();
+            forward_lines(child.stdout.take().expect("piped stdout"), send.clone());
+            forward_lines(child.stderr.take().expect("piped stderr"), send);
+            Self {
+                child,
+                lines,
+                seen: String::new(),
+                matched: 0,
+            }
+        }
+
+        /// Waits until `expected` is printed after the previous match; panics
+        /// with everything printed if it takes longer than `timeout`.
+        fn wait_for(&mut self, expected: &str, timeout: Duration) {
+            let deadline = Instant::now() + timeout;
+            loop {
+                if let Some(at) = self.seen[self.matched..].find(expected) {
+                    self.matched += at + expected.len();
+                    return;
+                }
+                let left = deadline.saturating_duration_since(Instant::now());
+                match self.lines.recv_timeout(left) {
+                    Ok(line) => {
+                        self.seen.push_str(&line);
+                        self.seen.push('\n');
+                    }
+                    Err(_) => panic!(
+                        "`{expected}` not printed within {timeout:?} (or watch ended); it printed:\n{}",
+                        self.seen
+                    ),
+                }
+            }
+        }
+    }
+
+    impl Drop for Watcher {
+        fn drop(&mut self) {
+            let group = format!("-{}", self.child.id());
+            let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Sends each line `from` prints, on a thread, until it closes.
+    fn forward_lines(from: impl Read + Send + 'static, to: Sender<String>) {
+        std::thread::spawn(move || {
+            for line in BufReader::new(from).lines() {
+                let Ok(line) = line else { break };
+                if to.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn watch_reruns_on_save_and_moves_on_when_solved() {
+        let copy = Copy::new("watch");
+        let mut watch = Watcher::start(&copy);
+        // Judging every exercise first compiles them all; slow on a busy machine.
+        watch.wait_for("Watching exercise 1 ", Duration::from_secs(600));
+        watch.wait_for(
+            "left. Stuck? `cargo workbook hint 1`",
+            Duration::from_secs(180),
+        );
+
+        copy.solve(1);
+        watch.wait_for("exercise 1 is solved", Duration::from_secs(180));
+        watch.wait_for("Watching exercise 2 ", Duration::from_secs(60));
+    }
 }
