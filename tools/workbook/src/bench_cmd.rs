@@ -3,8 +3,6 @@
 //! mean little) in a target directory of its own, so it never waits on the
 //! lock of another build.
 
-use std::path::{Path, PathBuf};
-
 use crate::project;
 
 /// Where the report files go, relative to the workspace root.
@@ -23,7 +21,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         "allocator-bench",
         "--target-dir",
     ])
-    .arg(target_dir(&root))
+    .arg(project::target_dir(&root).join("bench"))
     .args(["--", "--out"])
     .arg(&out);
     if quick {
@@ -53,15 +51,6 @@ fn parse_args(args: &[String]) -> Result<bool, String> {
         }
     }
     Ok(quick)
-}
-
-/// `bench/` inside the target directory cargo would use.
-fn target_dir(root: &Path) -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir.join("bench"),
-        Some(dir) => root.join(dir).join("bench"),
-        None => root.join("target/bench"),
-    }
 }
 
 #[cfg(test)]

@@ -83,10 +83,7 @@ pub fn check(root: &Path) -> Result<(), String> {
 
 /// The built runner.
 fn runner_path(root: &Path) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .map_or_else(|| root.join("target"), |dir| root.join(dir));
-    target
+    project::target_dir(root)
         .join("debug")
         .join(format!("{RUNNER_PACKAGE}{}", std::env::consts::EXE_SUFFIX))
 }

@@ -44,8 +44,8 @@ pub fn check(root: &Path) -> Result<(), String> {
     exercises::build_tests(root, &stubs)
         .map_err(|e| format!("the exercise stubs must compile: {e}"))?;
     for exercise in &all {
-        let run = exercises::run_tests(root, &exercise.package())?;
         let package = exercise.package();
+        let run = exercises::run_tests(root, &package)?;
         if run.success {
             problems.push(format!(
                 "{package} passes unsolved: its tests must fail on the stub (if you solved it \
@@ -79,7 +79,11 @@ pub fn check(root: &Path) -> Result<(), String> {
 /// The solution must run exactly the exercise's test files: every
 /// `exercises/exercise-N/tests/*.rs` is a `[[test]]` path of the solution.
 fn same_test_files(root: &Path, exercise: &Exercise) -> Result<(), String> {
-    let solution_manifest = format!("solutions/exercise-{}/Cargo.toml", exercise.number);
+    let solution_manifest = exercise
+        .solution_dir()
+        .join("Cargo.toml")
+        .display()
+        .to_string();
     let text = std::fs::read_to_string(root.join(&solution_manifest))
         .map_err(|e| format!("cannot read {solution_manifest}: {e}"))?;
     let manifest: toml::Table =

@@ -50,9 +50,14 @@ impl Exercise {
         self.dir().join("src/lib.rs")
     }
 
+    /// The reference solution's crate directory, relative to the root.
+    pub fn solution_dir(&self) -> PathBuf {
+        PathBuf::from(format!("solutions/exercise-{}", self.number))
+    }
+
     /// The reference solution's source file, relative to the root.
     pub fn solution_lib(&self) -> PathBuf {
-        PathBuf::from(format!("solutions/exercise-{}/src/lib.rs", self.number))
+        self.solution_dir().join("src/lib.rs")
     }
 }
 
@@ -72,10 +77,7 @@ pub fn load(root: &Path) -> Result<Vec<Exercise>, String> {
                 exercise.number
             ));
         }
-        for dir in [
-            exercise.dir(),
-            PathBuf::from(format!("solutions/exercise-{expected}")),
-        ] {
+        for dir in [exercise.dir(), exercise.solution_dir()] {
             if !root.join(&dir).join("Cargo.toml").is_file() {
                 return Err(format!(
                     "{METADATA} lists exercise {expected}, but {} is missing",
@@ -164,15 +166,13 @@ pub fn build_tests(root: &Path, packages: &[String]) -> Result<(), String> {
     for package in packages {
         cmd.args(["--package", package]);
     }
-    let shown = project::describe(&cmd);
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let out = project::output(&mut cmd)?;
     if out.status.success() {
         Ok(())
     } else {
         Err(format!(
-            "`{shown}` failed:\n{}",
+            "`{}` failed:\n{}",
+            project::describe(&cmd),
             String::from_utf8_lossy(&out.stderr)
         ))
     }
@@ -184,10 +184,7 @@ pub fn run_tests(root: &Path, package: &str) -> Result<TestRun, String> {
     let mut cmd = project::cargo(root);
     cmd.args(["test", "--no-fail-fast", "--package", package])
         .env("RUST_BACKTRACE", "0");
-    let shown = project::describe(&cmd);
-    let out = cmd
-        .output()
-        .map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+    let out = project::output(&mut cmd)?;
     let output = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stderr),

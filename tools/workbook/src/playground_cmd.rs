@@ -131,10 +131,7 @@ pub fn check(root: &Path) -> Result<(), String> {
 /// A target directory beside the one the calling cargo uses, so the nested
 /// build never waits on the outer build's lock.
 fn nested_target_dir(root: &Path) -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"))
-        .join("playground")
+    project::target_dir(root).join("playground")
 }
 
 fn ensure_wasm_target() -> Result<(), String> {

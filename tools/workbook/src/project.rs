@@ -1,7 +1,7 @@
 //! Where the workspace is, and running commands in it.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The workspace root: the nearest ancestor of the current directory whose
 /// `Cargo.toml` declares `[workspace]` and has `tools/workbook` in it.
@@ -29,6 +29,18 @@ pub fn cargo(root: &Path) -> Command {
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root);
     cmd
+}
+
+/// The target directory the calling cargo uses: `$CARGO_TARGET_DIR`
+/// (relative to the workspace root) or `target`.
+pub fn target_dir(root: &Path) -> PathBuf {
+    root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
+}
+
+/// Runs `cmd` capturing its output; Err only if it cannot start.
+pub fn output(cmd: &mut Command) -> Result<Output, String> {
+    cmd.output()
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))
 }
 
 /// Runs `cmd` with inherited output; Ok if it exits with status 0.
