@@ -315,12 +315,7 @@ pub fn check(case: &Case) -> Result<Report, String> {
                 "-o",
                 &path_arg(&rlib),
             ])?;
-            if !built.success {
-                return Err(format!(
-                    "the library {library} did not build:\n{}",
-                    built.stderr
-                ));
-            }
+            require_built(built, "library", library)?;
             let extern_arg = format!("{library_name}={}", path_arg(&rlib));
             let output = rustc(&[
                 source,
@@ -348,23 +343,19 @@ pub fn check(case: &Case) -> Result<Report, String> {
                 &[source, "-C", "opt-level=1", "-o", &path_arg(&exe)],
                 build_env,
             )?;
-            if !built.success {
-                return Err(format!(
-                    "the program {source} did not build:\n{}",
-                    built.stderr
-                ));
-            }
+            require_built(built, "program", source)?;
             let watch = match expect.ending {
                 Ending::Hangs => DEADLOCK_WATCH,
                 Ending::Code(_) | Ending::Signal(_) => FINISH_LIMIT,
             };
             let run = run_program(&exe, args, env, watch)?;
-            let mut text = run.stderr.clone();
+            let mismatch = check_run(expect, &run);
+            let ending = describe_ending(&run);
+            let mut text = run.stderr;
             if !text.is_empty() && !text.ends_with('\n') {
                 text.push('\n');
             }
-            let _ = writeln!(text, "exit: {}", describe_ending(&run));
-            let mismatch = check_run(expect, &run);
+            let _ = writeln!(text, "exit: {ending}");
             (text, mismatch)
         }
     };
@@ -459,6 +450,18 @@ pub fn compile_error_mismatch(expected: &ExpectedError, stderr: &str) -> Option<
         Some(format!(
             "expected `{header}...{}...`, but the compiler reported:\n{stderr}",
             expected.phrase
+        ))
+    }
+}
+
+/// `Err` with the compiler's output if a build the case needs failed.
+fn require_built(output: Output, what: &str, source: &str) -> Result<(), String> {
+    if output.success {
+        Ok(())
+    } else {
+        Err(format!(
+            "the {what} {source} did not build:\n{}",
+            output.stderr
         ))
     }
 }
