@@ -69,10 +69,15 @@ impl ArenaMap {
             MAX_ALIGN,
             "this page caps alignments at the arena size",
         )?;
+        // The explorer's wording for a `(size, align)` that is not a `Layout`.
         let layout = layout::explore(size, align)
-            .ok()
-            .and_then(|facts| facts.to_layout())
-            .ok_or_else(|| InputError::new(layout_problem(size, align)))?;
+            .map_err(|problem| InputError::new(problem.to_string()))?
+            .to_layout()
+            .ok_or_else(|| {
+                InputError::new(format!(
+                    "size {size} with alignment {align} is not a valid Layout"
+                ))
+            })?;
         if self.blocks.len() >= MAX_BLOCKS {
             return Err(InputError::new(format!(
                 "the map already shows {MAX_BLOCKS} blocks: press reset to start over"
@@ -149,14 +154,6 @@ impl ArenaMap {
 impl Drop for ArenaMap {
     fn drop(&mut self) {
         self.release_all();
-    }
-}
-
-/// The explorer's wording for a `(size, align)` that is not a `Layout`.
-fn layout_problem(size: usize, align: usize) -> String {
-    match layout::explore(size, align) {
-        Err(problem) => problem.to_string(),
-        Ok(_) => format!("size {size} with alignment {align} is not a valid Layout"),
     }
 }
 

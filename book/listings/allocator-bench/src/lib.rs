@@ -113,15 +113,29 @@ pub struct Sizes {
 /// One allocator of the comparison and the program that runs it.
 #[derive(Clone, Copy, Debug)]
 pub struct AllocatorSpec {
-    /// Its name in the report.
+    /// Its name in the report; its program is `bench-NAME`.
     pub name: &'static str,
-    /// The program (a sibling of `allocator-bench`) that has it as its
-    /// global allocator.
-    pub bin: &'static str,
     /// One line for the report.
     pub about: &'static str,
     /// The workloads it takes part in.
     pub workloads: &'static [Workload],
+}
+
+impl AllocatorSpec {
+    /// An allocator that takes part in every workload.
+    const fn everywhere(name: &'static str, about: &'static str) -> Self {
+        AllocatorSpec {
+            name,
+            about,
+            workloads: &Workload::ALL,
+        }
+    }
+
+    /// The program (a sibling of `allocator-bench`, `src/bin/bench-NAME.rs`)
+    /// that has this allocator as its global allocator.
+    pub fn program(&self) -> String {
+        format!("bench-{}", self.name)
+    }
 }
 
 /// The baseline every other allocator is compared with.
@@ -129,46 +143,24 @@ pub const BASELINE: &str = "system";
 
 /// Every allocator, in report order; the first is [`BASELINE`].
 pub const ALLOCATORS: &[AllocatorSpec] = &[
-    AllocatorSpec {
-        name: BASELINE,
-        bin: "bench-system",
-        about: "`std::alloc::System`, the platform's malloc",
-        workloads: &Workload::ALL,
-    },
-    AllocatorSpec {
-        name: "mimalloc",
-        bin: "bench-mimalloc",
-        about: "`mimalloc::MiMalloc`",
-        workloads: &Workload::ALL,
-    },
-    AllocatorSpec {
-        name: "jemalloc",
-        bin: "bench-jemalloc",
-        about: "`tikv_jemallocator::Jemalloc`",
-        workloads: &Workload::ALL,
-    },
-    AllocatorSpec {
-        name: "counting-global",
-        bin: "bench-counting-global",
-        about: "`counting::CountingAlloc`: System plus process-wide atomic counters",
-        workloads: &Workload::ALL,
-    },
-    AllocatorSpec {
-        name: "counting-per-thread",
-        bin: "bench-counting-per-thread",
-        about: "`alloc_measure::PerThread<System>`: System plus thread-local counters",
-        workloads: &Workload::ALL,
-    },
-    AllocatorSpec {
-        name: "bump",
-        bin: "bench-bump",
-        about: "`bump::BumpAlloc` as the global allocator: one atomic offset, frees nothing, System fallback; \
-                its pages are written before each run (see below)",
-        workloads: &Workload::ALL,
-    },
+    AllocatorSpec::everywhere(BASELINE, "`std::alloc::System`, the platform's malloc"),
+    AllocatorSpec::everywhere("mimalloc", "`mimalloc::MiMalloc`"),
+    AllocatorSpec::everywhere("jemalloc", "`tikv_jemallocator::Jemalloc`"),
+    AllocatorSpec::everywhere(
+        "counting-global",
+        "`counting::CountingAlloc`: System plus process-wide atomic counters",
+    ),
+    AllocatorSpec::everywhere(
+        "counting-per-thread",
+        "`alloc_measure::PerThread<System>`: System plus thread-local counters",
+    ),
+    AllocatorSpec::everywhere(
+        "bump",
+        "`bump::BumpAlloc` as the global allocator: one atomic offset, frees nothing, System fallback; \
+         its pages are written before each run (see below)",
+    ),
     AllocatorSpec {
         name: "bumpalo",
-        bin: "bench-bumpalo",
         about: "`bumpalo::Bump`, a scoped single-thread arena (System stays global): batch only",
         workloads: &[Workload::Batch],
     },
@@ -290,14 +282,13 @@ mod tests {
     }
 
     #[test]
-    fn every_allocator_has_a_unique_name_and_the_baseline_runs_everything() {
+    fn every_allocator_has_a_unique_name_a_program_and_the_baseline_runs_everything() {
+        let bin_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/bin");
         for (i, a) in ALLOCATORS.iter().enumerate() {
-            assert!(
-                ALLOCATORS[..i]
-                    .iter()
-                    .all(|b| b.name != a.name && b.bin != a.bin)
-            );
-            assert_eq!(allocator(a.name).map(|s| s.bin), Some(a.bin));
+            assert!(ALLOCATORS[..i].iter().all(|b| b.name != a.name));
+            assert_eq!(allocator(a.name).map(|s| s.name), Some(a.name));
+            let source = bin_dir.join(format!("{}.rs", a.program()));
+            assert!(source.is_file(), "{} is missing", source.display());
         }
         assert_eq!(ALLOCATORS[0].name, BASELINE);
         assert_eq!(ALLOCATORS[0].workloads, Workload::ALL);

@@ -118,15 +118,15 @@ fn run(options: &Options) -> Result<(), String> {
                 spec.name,
                 workload.name(),
             );
-            let program = bin_dir.join(format!("{}{}", spec.bin, std::env::consts::EXE_SUFFIX));
+            let program_name = spec.program();
+            let program = bin_dir.join(format!("{program_name}{}", std::env::consts::EXE_SUFFIX));
             let cell = run_child(&program, workload.name(), options.mode)?;
             if cell.allocator != spec.name
                 || cell.workload != workload.name()
                 || cell.checksum != workload.expected(&sizes)
             {
                 return Err(format!(
-                    "`{}` answered for {} · {} with checksum {}, expected {} · {} with {}",
-                    spec.bin,
+                    "`{program_name}` answered for {} · {} with checksum {}, expected {} · {} with {}",
                     cell.allocator,
                     cell.workload,
                     cell.checksum,
