@@ -1,70 +1,27 @@
-//! Exercise 1: a peak tracker.
+//! Exercise 1: swap in mimalloc.
 //!
-//! `PeakTracker` wraps another allocator and must know, at any moment, how
-//! many bytes are live and the most that were ever live at once. Make the
-//! tests pass: `cargo workbook check 1`.
+//! This crate's workload runs on the system allocator. Make mimalloc serve
+//! every allocation instead, without changing a line of the workload.
+//!
+//! not solved yet: add the `mimalloc` dependency to this crate's Cargo.toml
+//! and declare it as the `#[global_allocator]` below — see the chapter
+//! "Swapping in mimalloc", or run `cargo workbook hint 1`.
 
-use std::alloc::{GlobalAlloc, Layout};
-use std::sync::atomic::AtomicUsize;
+use std::collections::BTreeMap;
 
-const NOT_SOLVED: &str = "not solved yet: implement `PeakTracker`'s counting (`alloc`, `dealloc`, \
-     `alloc_zeroed`) and its `live`, `peak` and `reset_peak` — see the chapter \"Peak tracking\", \
-     or run `cargo workbook hint 1`";
+// TODO: the global allocator declaration goes here.
 
-/// Wraps an allocator and records the bytes live now and the most that were
-/// ever live at once.
-// The fields are read once you implement the methods below.
-#[allow(dead_code)]
-pub struct PeakTracker<A> {
-    inner: A,
-    live: AtomicUsize,
-    peak: AtomicUsize,
-}
-
-impl<A> PeakTracker<A> {
-    /// A tracker around `inner` with nothing counted yet.
-    pub const fn new(inner: A) -> Self {
-        Self {
-            inner,
-            live: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
-        }
+/// Counts the words of `text` (split on whitespace), one `word count` line
+/// per distinct word, most frequent first, ties in alphabetical order.
+pub fn word_report(text: &str) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for word in text.split_whitespace() {
+        *counts.entry(word).or_default() += 1;
     }
-
-    /// Bytes allocated and not yet freed.
-    pub fn live(&self) -> usize {
-        panic!("{NOT_SOLVED}")
-    }
-
-    /// The highest value `live` has reached since creation or the last
-    /// [`reset_peak`](Self::reset_peak).
-    pub fn peak(&self) -> usize {
-        panic!("{NOT_SOLVED}")
-    }
-
-    /// Starts a new measurement window: the peak drops to what is live now.
-    pub fn reset_peak(&self) {
-        panic!("{NOT_SOLVED}")
-    }
-}
-
-// SAFETY: every method forwards to `inner` with the caller's arguments and
-// returns its result, so `inner`'s guarantees hold.
-unsafe impl<A: GlobalAlloc> GlobalAlloc for PeakTracker<A> {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // TODO: count the bytes and update the peak (only if the allocation
-        // succeeded). Never panic or allocate in here.
-        // SAFETY: the caller upholds `alloc`'s contract for `layout`.
-        unsafe { self.inner.alloc(layout) }
-    }
-
-    // TODO: override `alloc_zeroed` too, forwarding to `inner.alloc_zeroed`
-    // and counting like `alloc`.
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // TODO: give the bytes back.
-        // SAFETY: `ptr` came from this allocator, hence from `inner`, with
-        // `layout`, as the caller guarantees.
-        unsafe { self.inner.dealloc(ptr, layout) }
-    }
+    let mut rows: Vec<(&str, usize)> = counts.into_iter().collect();
+    // Stable sort: equal counts keep the map's alphabetical order.
+    rows.sort_by_key(|&(_, count)| std::cmp::Reverse(count));
+    rows.iter()
+        .map(|(word, count)| format!("{word} {count}\n"))
+        .collect()
 }

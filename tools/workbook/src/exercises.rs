@@ -20,7 +20,8 @@ pub struct Exercise {
     pub number: u32,
     pub title: String,
     pub chapter: String,
-    pub hint: String,
+    pub difficulty: String,
+    pub hints: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -277,7 +278,8 @@ failures:
                 number,
                 title: String::new(),
                 chapter: String::new(),
-                hint: String::new(),
+                difficulty: String::new(),
+                hints: Vec::new(),
             })
             .collect()
     }

@@ -11,7 +11,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
         exercise.number,
         exercise.title,
         exercise.chapter,
-        exercise.hint.trim()
+        exercise.hints.last().map_or("", |h| h.trim())
     );
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! back, and a maintainer's later improvements to a stub are picked up. An
 //! embedded copy would be a second source of truth that drifts from the
 //! file the tests and the book use. The manifest is restored from the same
-//! commit (exercise 2 is solved partly in its Cargo.toml).
+//! commit (exercise 1 is solved partly in its Cargo.toml).
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

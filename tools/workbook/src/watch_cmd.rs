@@ -81,7 +81,8 @@ mod tests {
             number: 1,
             title: String::new(),
             chapter: String::new(),
-            hint: String::new(),
+            difficulty: String::new(),
+            hints: Vec::new(),
         };
         let src = root.path().join("exercises/exercise-1/src");
         std::fs::create_dir_all(&src).expect("create");

@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use exercise_1::PeakTracker;
+use exercise_2::PeakTracker;
 
 fn layout(size: usize) -> Layout {
     Layout::from_size_align(size, 8).expect("a valid layout")
@@ -130,7 +130,7 @@ fn alloc_zeroed_is_counted_and_forwarded() {
         (0, 1),
         "(inner alloc calls, inner alloc_zeroed calls): override `alloc_zeroed` to forward to the \
          inner allocator's `alloc_zeroed` (the default calls `alloc` and zeroes by hand) — \
-         `cargo workbook hint 1`"
+         `cargo workbook hint 2`"
     );
     dealloc(&tracker, ptr, size);
     assert_eq!(tracker.live(), 0);

@@ -1,6 +1,6 @@
 //! Mimalloc must serve the allocations, and the workload must not notice.
 
-use exercise_2::word_report;
+use exercise_1::word_report;
 
 #[test]
 fn mimalloc_serves_the_allocations() {
@@ -14,7 +14,7 @@ fn mimalloc_serves_the_allocations() {
         in_mimalloc,
         "not solved yet: this Box was not allocated by mimalloc — add the `mimalloc` dependency \
          and the `#[global_allocator]` static in src/lib.rs; see the chapter \"Swapping in \
-         mimalloc\", or run `cargo workbook hint 2`"
+         mimalloc\", or run `cargo workbook hint 1`"
     );
 }
 
