@@ -148,19 +148,22 @@ pub fn measure<R>(f: impl FnOnce() -> R) -> AllocStats {
 
 /// Like [`measure`], and also returns the closure's result (which is still
 /// alive, so its memory counts as allocated and not freed).
+///
+/// If `f` panics, the panic passes through unchanged and the enclosing
+/// measurement (if any) keeps its own high-water mark: a drop guard restores
+/// it while the stack unwinds.
 pub fn measure_with<R>(f: impl FnOnce() -> R) -> (R, AllocStats) {
     let (start, outer_peak) = COUNTERS.with(|c| {
         let outer_peak = c.peak.get();
         c.peak.set(c.live.get());
         (snapshot(c), outer_peak)
     });
+    // Dropped on return AND on unwind, so a panic inside `f` cannot leave the
+    // enclosing measurement with this one's (lower) high-water mark.
+    let restore = RestorePeak { outer_peak };
     let result = f();
-    let (end, peak) = COUNTERS.with(|c| {
-        let peak = c.peak.get();
-        // Restore the enclosing measurement's high-water mark.
-        c.peak.set(outer_peak.max(peak));
-        (snapshot(c), peak)
-    });
+    let (end, peak) = COUNTERS.with(|c| (snapshot(c), c.peak.get()));
+    drop(restore);
     let stats = AllocStats {
         allocs: end.allocs - start.allocs,
         deallocs: end.deallocs - start.deallocs,
@@ -170,6 +173,21 @@ pub fn measure_with<R>(f: impl FnOnce() -> R) -> (R, AllocStats) {
         peak_live: (peak - start.live).max(0) as u64,
     };
     (result, stats)
+}
+
+/// Gives the enclosing measurement its high-water mark back when a
+/// measurement ends, whether `f` returned or panicked.
+struct RestorePeak {
+    outer_peak: i64,
+}
+
+impl Drop for RestorePeak {
+    fn drop(&mut self) {
+        // The enclosing window saw everything this one saw, and more.
+        // `try_with`: a measurement unwinding during thread teardown finds
+        // the counters gone and has nothing left to restore.
+        let _ = COUNTERS.try_with(|c| c.peak.set(self.outer_peak.max(c.peak.get())));
+    }
 }
 
 struct Snapshot {

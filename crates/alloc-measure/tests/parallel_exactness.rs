@@ -3,6 +3,7 @@
 
 use std::alloc::System;
 use std::hint::black_box;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread;
@@ -82,10 +83,39 @@ fn nested_measurements_are_independent() {
 }
 
 #[test]
+fn a_panicking_inner_measurement_leaves_the_outer_peak_intact() {
+    let outer = measure(|| {
+        // The outer high-water mark: 1000 bytes, already freed again.
+        drop(black_box(vec![0u8; 1000]));
+        let unwound = panic::catch_unwind(AssertUnwindSafe(|| {
+            measure(|| {
+                drop(black_box(vec![0u8; 10]));
+                // `resume_unwind` skips the panic hook: no message, no
+                // allocation for one.
+                panic::resume_unwind(Box::new(()));
+            })
+        }));
+        assert!(unwound.is_err(), "the inner closure panicked");
+    });
+    // Unwinding allocates a little (the exception object), well under
+    // 1000 bytes. Without the restore the outer peak would be the inner
+    // window's: 10 bytes plus that.
+    assert!(
+        outer.peak_live >= 1000,
+        "the outer peak was lost to the panicking inner measurement: {outer:?}"
+    );
+}
+
+/// Threads that allocate all the time while the test measures.
+const NOISE_THREADS: usize = if cfg!(miri) { 2 } else { 8 };
+/// Measurements taken while they do.
+const MEASUREMENTS: usize = if cfg!(miri) { 4 } else { 2000 };
+
+#[test]
 fn exact_while_eight_threads_allocate_at_once() {
     let stop = Arc::new(AtomicBool::new(false));
     let running = Arc::new(AtomicUsize::new(0));
-    let noise: Vec<_> = (0..8)
+    let noise: Vec<_> = (0..NOISE_THREADS)
         .map(|t| {
             let stop = Arc::clone(&stop);
             let running = Arc::clone(&running);
@@ -95,6 +125,11 @@ fn exact_while_eight_threads_allocate_at_once() {
                 while !stop.load(Ordering::Relaxed) {
                     let s = black_box(format!("noise {t} {churn}"));
                     let v: Vec<u64> = black_box((0..(churn % 512) as u64).collect());
+                    if cfg!(miri) {
+                        // Miri runs one thread at a time: let the measuring
+                        // thread have its turn.
+                        thread::yield_now();
+                    }
                     churn += s.len() + v.len();
                 }
                 churn
@@ -103,10 +138,10 @@ fn exact_while_eight_threads_allocate_at_once() {
         .collect();
 
     // Measure only once every noise thread is allocating.
-    while running.load(Ordering::SeqCst) < 8 {
+    while running.load(Ordering::SeqCst) < NOISE_THREADS {
         thread::yield_now();
     }
-    for round in 0..2000 {
+    for round in 0..MEASUREMENTS {
         let stats = measure(|| {
             let v: Vec<u64> = black_box((0..1000).collect());
             let boxed = black_box(Box::new([0u8; 24]));
