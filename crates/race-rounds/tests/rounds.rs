@@ -84,8 +84,6 @@ fn tags_show_a_shared_block() {
     assert_eq!(unsafe { first_mismatch(block.as_ptr(), 64, 0xA1) }, None);
     block[40] = 0xA2;
     // SAFETY: as above.
-    assert_eq!(
-        unsafe { first_mismatch(block.as_ptr(), 64, 0xA1) },
-        Some((40, 0xA2))
-    );
+    let found = unsafe { first_mismatch(block.as_ptr(), 64, 0xA1) };
+    assert_eq!(found, Some((40, 0xA2)));
 }
