@@ -145,7 +145,15 @@ impl<A> BudgetAlloc<A> {
     /// Lets `size` more bytes in under the current policy: `allocate` asks
     /// the inner allocator and returns null on failure. Allocation-free and
     /// panic-free, like everything on the allocation path.
-    fn admit(&self, size: usize, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
+    ///
+    /// # Safety
+    ///
+    /// `allocate` may make one unsafe call to the inner allocator (`alloc`,
+    /// `alloc_zeroed` or a growing `realloc`) whose contract the caller
+    /// upholds, and on success it must hand out exactly `size` bytes more
+    /// than the caller held. `admit` calls it at most once, so a `realloc`
+    /// never runs twice on one pointer.
+    unsafe fn admit(&self, size: usize, allocate: impl FnOnce() -> *mut u8) -> *mut u8 {
         let limit = self.limit();
         match self.policy() {
             Policy::FlagOnly => {
@@ -185,13 +193,15 @@ impl<A> BudgetAlloc<A> {
 // bookkeeping is atomic arithmetic that neither allocates nor panics.
 unsafe impl<A: GlobalAlloc> GlobalAlloc for BudgetAlloc<A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `alloc`'s contract for `layout`.
-        self.admit(layout.size(), || unsafe { self.inner.alloc(layout) })
+        // SAFETY: the closure makes the one call `admit` allows, with
+        // `layout`, for which our caller upholds `alloc`'s contract; on
+        // success it hands out `layout.size()` new bytes.
+        unsafe { self.admit(layout.size(), || self.inner.alloc(layout)) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: the caller upholds `alloc_zeroed`'s contract for `layout`.
-        self.admit(layout.size(), || unsafe { self.inner.alloc_zeroed(layout) })
+        // SAFETY: as in `alloc`, for `alloc_zeroed`'s contract.
+        unsafe { self.admit(layout.size(), || self.inner.alloc_zeroed(layout)) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
@@ -203,17 +213,22 @@ unsafe impl<A: GlobalAlloc> GlobalAlloc for BudgetAlloc<A> {
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let old_size = layout.size();
-        // SAFETY: the caller guarantees `ptr`/`layout` came from
-        // this allocator (so from `A`) and `new_size` is valid for `layout`;
-        // the closure runs at most once.
-        let resize = || unsafe { self.inner.realloc(ptr, layout, new_size) };
         if new_size > old_size {
             // Growth is judged like a new allocation of the difference. If
             // it is refused, null leaves the old block valid and counted.
-            return self.admit(new_size - old_size, resize);
+            // SAFETY: our caller guarantees `ptr`/`layout` came from this
+            // allocator (so from `A`) and `new_size` is valid for `layout`;
+            // `admit` makes this one `realloc` call at most once, and on
+            // success it hands out `new_size - old_size` more bytes.
+            return unsafe {
+                self.admit(new_size - old_size, || {
+                    self.inner.realloc(ptr, layout, new_size)
+                })
+            };
         }
         // Shrinking never needs permission.
-        let new_ptr = resize();
+        // SAFETY: as above: our caller upholds `realloc`'s contract.
+        let new_ptr = unsafe { self.inner.realloc(ptr, layout, new_size) };
         if !new_ptr.is_null() {
             self.bytes.sub(old_size - new_size);
         }

@@ -51,7 +51,12 @@ pub const fn offset_aligned_address(base: usize, offset: usize, align: usize) ->
     }
 }
 
-/// The right way (bumpalo's): add the base, then round the address.
+/// The right way: add the base, then round the address.
+///
+/// This arena bumps upward, so it rounds the address up. bumpalo bumps
+/// downward instead: it starts at the end of its chunk, subtracts the size
+/// and rounds the address *down* (clearing the low bits is all it takes).
+/// Either way it is the address that gets rounded, never the offset.
 pub const fn address_aligned(base: usize, offset: usize, align: usize) -> Option<usize> {
     match base.checked_add(offset) {
         Some(addr) => align_up(addr, align),
@@ -63,13 +68,14 @@ pub const fn address_aligned(base: usize, offset: usize, align: usize) -> Option
 // ANCHOR: types
 /// The arena bytes. `align(16)` is all the base is promised: a request for a
 /// larger alignment has to be aligned by address, not by offset.
-#[repr(align(16))]
+#[repr(C, align(16))]
 struct Arena<const N: usize>(UnsafeCell<[u8; N]>);
 
 /// A bump allocator over `N` bytes that falls back to [`System`].
 ///
 /// `#[repr(C)]` puts the arena first, so the arena starts where the struct
-/// starts; tests and the book use that to place it at a chosen alignment.
+/// starts; [`UnderAligned`] uses that to place it at a chosen alignment.
+/// Code that needs the arena's bytes asks [`BumpAlloc::arena_ptr`].
 #[repr(C)]
 pub struct BumpAlloc<const N: usize> {
     arena: Arena<N>,
@@ -87,7 +93,10 @@ pub struct BumpAlloc<const N: usize> {
 // SAFETY: the arena bytes are never read or written by `BumpAlloc` itself;
 // they are reached only through pointers returned by `alloc`, and the
 // compare-and-swap on `offset` gives every such pointer a range no other
-// block shares. All other fields are atomics.
+// block shares, so two threads never touch the same arena byte through
+// their blocks. Bytes are handed out a second time only after `reset`,
+// whose contract makes every use of the old blocks happen before it, and it
+// before every later allocation. All other fields are atomics.
 unsafe impl<const N: usize> Sync for BumpAlloc<N> {}
 // ANCHOR_END: types
 
@@ -132,7 +141,21 @@ impl<const N: usize> BumpAlloc<N> {
     /// The address of the arena's first byte (guaranteed only to be a
     /// multiple of 16).
     pub fn base_addr(&self) -> usize {
-        self.base().addr()
+        self.arena_ptr().addr()
+    }
+
+    /// A pointer to the arena's first byte, valid for all `N` bytes of it
+    /// (its provenance covers the whole arena).
+    ///
+    /// The allocator never reads or writes these bytes itself, so a program
+    /// may write bytes no block holds yet, for instance to take the page
+    /// faults of a fresh arena ahead of time. Only bytes past
+    /// [`used`](Self::used), while no other thread allocates from this
+    /// instance; and the writes must happen before any later allocation
+    /// that hands those bytes to another thread (a spawn, a join or a lock
+    /// in between), like any reuse of memory.
+    pub fn arena_ptr(&self) -> *mut u8 {
+        self.arena.0.get().cast::<u8>()
     }
 
     /// The offset of `ptr` inside the arena, or `None` if `ptr` is not an
@@ -149,26 +172,35 @@ impl<const N: usize> BumpAlloc<N> {
     ///
     /// # Safety
     ///
-    /// No block handed out from the arena may be used after this call (new
-    /// blocks will reuse its bytes), and no other thread may allocate from
-    /// this instance while it runs. A global allocator's arena can therefore
-    /// never be reset: the runtime holds blocks in it.
+    /// New blocks will reuse the bytes of the old ones, so:
+    ///
+    /// - No arena block handed out before the call may be used after it.
+    /// - Every use of those blocks, on any thread, must *happen before* the
+    ///   call: the threads that used them have been joined, or handed the
+    ///   arena back through a lock, a channel or a Release/Acquire pair.
+    ///   Finishing "earlier" by the clock is not enough.
+    /// - No other thread may allocate from this instance while it runs, and
+    ///   the call must happen before every later allocation on another
+    ///   thread (for instance, the threads are spawned after it). The counters
+    ///   are updated with `Relaxed` operations, which order nothing.
+    ///
+    /// A global allocator's arena can therefore never be reset: the runtime
+    /// holds blocks in it.
     pub unsafe fn reset(&self) {
         self.offset.store(0, Ordering::Relaxed);
         self.padding.store(0, Ordering::Relaxed);
         self.fallbacks.store(0, Ordering::Relaxed);
     }
 
-    fn base(&self) -> *mut u8 {
-        self.arena.0.get().cast::<u8>()
-    }
-
     // ANCHOR: fallback
     /// Serves a request the arena cannot hold.
-    fn fallback(&self, layout: Layout) -> *mut u8 {
+    ///
+    /// # Safety
+    ///
+    /// `layout` must have a non-zero size, as [`System`]'s `alloc` requires.
+    unsafe fn fallback(&self, layout: Layout) -> *mut u8 {
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
-        // SAFETY: the caller of `alloc` guarantees `layout` is valid and
-        // non-zero-sized (zero-size requests never reach this function).
+        // SAFETY: our caller guarantees `layout.size() != 0`.
         let ptr = unsafe { System.alloc(layout) };
         if !ptr.is_null() {
             self.fallback_live.fetch_add(1, Ordering::Relaxed);
@@ -230,10 +262,12 @@ unsafe impl<const N: usize> GlobalAlloc for BumpAlloc<N> {
             let start =
                 address_aligned(base, current, align).and_then(|addr| addr.checked_sub(base));
             let Some(start) = start else {
-                return self.fallback(layout);
+                // SAFETY: `size != 0` (checked above).
+                return unsafe { self.fallback(layout) };
             };
             let Some(end) = start.checked_add(size).filter(|&end| end <= N) else {
-                return self.fallback(layout);
+                // SAFETY: `size != 0` (checked above).
+                return unsafe { self.fallback(layout) };
             };
             match self.offset.compare_exchange_weak(
                 current,
@@ -247,10 +281,15 @@ unsafe impl<const N: usize> GlobalAlloc for BumpAlloc<N> {
                     if padding > 0 {
                         self.padding.fetch_add(padding, Ordering::Relaxed);
                     }
-                    prefetch_for_write(self.base().wrapping_add(end));
+                    prefetch_for_write(self.arena_ptr().wrapping_add(end));
                     // SAFETY: `start + size <= N`, so the block lies inside
-                    // the arena array and `add` stays in bounds.
-                    return unsafe { self.base().add(start) };
+                    // the arena array and `add` stays in bounds. No other
+                    // thread can get these bytes: the compare-and-swap moved
+                    // the offset past them for this call alone. (`Relaxed`
+                    // is enough because no earlier block shares them;
+                    // reusing bytes takes `reset`, whose contract supplies
+                    // the happens-before.)
+                    return unsafe { self.arena_ptr().add(start) };
                 }
                 // Another thread moved the offset: retry from its value.
                 Err(actual) => current = actual,

@@ -29,7 +29,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 /// Live bytes and their high-water mark, updated without locks.
 ///
 /// Every method is allocation-free and panic-free, so it may run inside
-/// `alloc`. Relaxed ordering suffices: the counters publish no other memory.
+/// `alloc`. The counters publish no other memory, so `Relaxed` suffices
+/// everywhere except one pair: [`reset_peak`](Self::reset_peak) and the
+/// additions it races with (see there).
 #[derive(Debug, Default)]
 pub struct ByteMeter {
     live: AtomicUsize,
@@ -57,8 +59,11 @@ impl ByteMeter {
 
     /// Counts `size` more live bytes and returns the new live total.
     pub fn add(&self, size: usize) -> usize {
-        // `fetch_add` returns the value BEFORE the addition.
-        let previous = self.live.fetch_add(size, Ordering::Relaxed);
+        // `fetch_add` returns the value BEFORE the addition. `Acquire` pairs
+        // with `reset_peak`'s `Release`: an addition that comes after a
+        // reset also sees the reset's lowered peak, so its `fetch_max` below
+        // cannot be overwritten by it.
+        let previous = self.live.fetch_add(size, Ordering::Acquire);
         let now = previous.wrapping_add(size);
         self.note_peak(now);
         now
@@ -76,8 +81,24 @@ impl ByteMeter {
     }
 
     /// Restarts the high-water mark from the current live total.
+    ///
+    /// Call it where a new phase starts, to ask what that phase needs. Other
+    /// threads may allocate meanwhile: once it returns, the peak is at least
+    /// every live total reached since, so no concurrent allocation is lost.
+    /// (A reader running at the same moment may see the peak briefly below
+    /// the live total.)
     pub fn reset_peak(&self) {
+        // Lower the peak first, then read the live total again and raise the
+        // peak to it. "Load live, store it as the peak" would lose an
+        // allocation that lands between the load and the store: its
+        // `fetch_max` runs against the old, higher peak and changes nothing,
+        // then the store writes the smaller total over it.
         self.peak.store(self.live(), Ordering::Relaxed);
+        // A read-modify-write reads the latest total: every addition is
+        // either counted in it or comes after it, and then (`Release` here,
+        // `Acquire` in `add`) the store above happens before its `fetch_max`.
+        let now = self.live.fetch_add(0, Ordering::Release);
+        self.peak.fetch_max(now, Ordering::Relaxed);
     }
 }
 // ANCHOR_END: meter
@@ -93,8 +114,10 @@ impl ByteMeter {
     /// touched: call [`note_peak`](Self::note_peak) once the reservation is
     /// kept, or [`sub`](Self::sub) to give it back.
     pub fn reserve_within(&self, size: usize, limit: usize) -> Option<usize> {
+        // `Acquire` on success, like `add`: the peak noted afterwards must
+        // not be overwritten by a concurrent `reset_peak`.
         self.live
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |live| {
+            .fetch_update(Ordering::Acquire, Ordering::Relaxed, |live| {
                 live.checked_add(size).filter(|&total| total <= limit)
             })
             .ok()
@@ -175,7 +198,8 @@ impl<A> PeakAlloc<A> {
         self.realloc_calls.load(Ordering::Relaxed)
     }
 
-    /// Sets the peak to the current live total, to measure a new phase.
+    /// Sets the peak to the current live total, to measure a new phase (see
+    /// [`ByteMeter::reset_peak`]: other threads may allocate meanwhile).
     pub fn reset_peak(&self) {
         self.bytes.reset_peak();
     }

@@ -54,16 +54,13 @@ fn before_run() {
     if start >= end {
         return;
     }
-    // `BumpAlloc` is `#[repr(C)]` with its arena first, so a pointer to the
-    // static is a pointer to the arena's first byte.
-    let arena = (&raw const GLOBAL).cast::<u8>().cast_mut();
-    debug_assert_eq!(arena.addr(), GLOBAL.base_addr());
+    let arena = GLOBAL.arena_ptr();
     // SAFETY: `start..end` lies inside the arena (`end <= capacity`) and at
-    // or past its offset, so no block handed out overlaps it; the arena is
-    // an `UnsafeCell`, so writing through a pointer to the static is
-    // allowed; the workloads' threads have all ended between runs, so
-    // nothing allocates meanwhile. Bytes not yet handed out are not
-    // promised to hold anything.
+    // or past its offset, so no block handed out overlaps it; `arena_ptr`
+    // may write such bytes; the workloads' threads have all ended between
+    // runs, so nothing allocates meanwhile, and the next run's threads are
+    // spawned after this, so these writes happen before theirs. Bytes not
+    // yet handed out are not promised to hold anything.
     unsafe { touch_pages(arena.wrapping_add(start), end - start) };
     TOUCHED_TO.store(end, Ordering::Relaxed);
 }
