@@ -9,7 +9,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 const NOT_SOLVED: &str = "not solved yet: implement `class_of`, the free lists, and `Pool`'s \
-     `alloc`/`dealloc` — see the chapter \"A bump arena\", or run `cargo workbook hint 6`";
+     `alloc`/`dealloc` — see the chapter \"Reusing memory: size classes and free lists\", or run \
+     `cargo workbook hint 6`";
 
 /// The block sizes the pool serves; each block is aligned to its size.
 pub const CLASSES: [usize; 4] = [16, 32, 64, 128];
@@ -22,8 +23,17 @@ pub fn class_of(_layout: Layout) -> Option<usize> {
 
 // TODO: a thread-safe free list per class. Inside `alloc`/`dealloc` you may
 // not allocate, so no `Mutex<Vec<_>>`: link free blocks through their own
-// first word, and guard the list with a spin lock (an `AtomicBool`) or make
-// it a lock-free stack with an ABA tag. Say in a comment which, and why.
+// first word, and guard each list with a spin lock built on an `AtomicBool`.
+// Say in a `// SAFETY:` comment why the next owner of a block sees every
+// byte its previous owner wrote (which orderings give that happens-before).
+//
+// Not a lock-free (Treiber) stack with the links inside the blocks: an ABA
+// tag on its head stops a stale swap from succeeding, but its pop still
+// reads the link from a block that another thread may already have popped
+// and be writing into, which is a data race whatever the tag. Lock-free
+// would need the links kept outside the blocks (an array of atomics, one
+// per block) AND a head that swaps index and tag together. The chapter
+// explains both problems.
 
 /// Serves small blocks from free lists over one fixed region, and
 /// everything else from `System`.

@@ -1,76 +1,60 @@
-//! The size-class pool's promises. Every test owns its pool.
+//! The size-class pool's promises, one thread at a time. Every test owns
+//! its pool. The two-thread tests are in `threads.rs`.
 
-use std::alloc::{GlobalAlloc, Layout};
+mod common;
 
-use exercise_6::{CLASSES, Pool, class_of};
+use std::alloc::GlobalAlloc;
 
-const NOT_SOLVED: &str = "not solved yet (or a bug): a small block did not come from the pool's \
-     region — see the chapter \"A bump arena\", or run `cargo workbook hint 6`";
-
-/// Backing memory for one pool, aligned to the largest class so a region of
-/// `n * 128` bytes holds exactly `n` blocks of 128.
-struct Region {
-    buffer: Vec<u8>,
-    len: usize,
-}
-
-impl Region {
-    fn new(len: usize) -> Self {
-        Self {
-            buffer: vec![0; len + 128],
-            len,
-        }
-    }
-
-    fn pool(&mut self) -> Pool {
-        let start = self.buffer.as_mut_ptr();
-        let skip = start.align_offset(128);
-        // SAFETY: `skip + len` is within the buffer, and each test leaves it
-        // alone while its pool is in use.
-        unsafe { Pool::new(start.add(skip), self.len) }
-    }
-}
-
-fn layout(size: usize, align: usize) -> Layout {
-    Layout::from_size_align(size, align).expect("a valid layout")
-}
-
-fn alloc(pool: &Pool, layout: Layout) -> *mut u8 {
-    // SAFETY: every layout in these tests has a non-zero size.
-    let ptr = unsafe { pool.alloc(layout) };
-    assert!(
-        !ptr.is_null(),
-        "the pool falls back to System, so it never returns null here"
-    );
-    ptr
-}
-
-/// Allocates a block that must come from the pool's region.
-fn alloc_small(pool: &Pool, layout: Layout) -> *mut u8 {
-    let ptr = alloc(pool, layout);
-    assert!(pool.owns(ptr), "{NOT_SOLVED}");
-    ptr
-}
+use common::{Region, alloc, alloc_small, layout};
+use exercise_6::{CLASSES, class_of};
 
 #[test]
-fn class_of_picks_the_smallest_class_that_fits() {
+fn class_of_picks_the_smallest_class_that_holds_the_size() {
     assert_eq!(CLASSES, [16, 32, 64, 128]);
     assert_eq!(class_of(layout(1, 1)), Some(0));
     assert_eq!(class_of(layout(16, 8)), Some(0));
     assert_eq!(class_of(layout(17, 1)), Some(1));
-    assert_eq!(
-        class_of(layout(16, 64)),
-        Some(2),
-        "alignment counts as much as size"
-    );
-    assert_eq!(class_of(layout(128, 128)), Some(3));
-    assert_eq!(class_of(layout(129, 1)), None);
-    assert_eq!(class_of(layout(8, 256)), None);
+    assert_eq!(class_of(layout(33, 4)), Some(2));
+    assert_eq!(class_of(layout(128, 8)), Some(3));
+    assert_eq!(class_of(layout(129, 1)), None, "129 bytes fit no class");
+}
+
+#[test]
+fn class_of_counts_alignment_as_much_as_size() {
+    for (size, align, class) in [(16, 64, Some(2)), (8, 32, Some(1)), (1, 128, Some(3))] {
+        assert_eq!(
+            class_of(layout(size, align)),
+            class,
+            "{size} bytes aligned to {align}: a block of a class is aligned only to the class \
+             size, so the class must be at least the alignment too"
+        );
+    }
+    assert_eq!(class_of(layout(8, 256)), None, "no class is aligned to 256");
+}
+
+#[test]
+fn every_block_is_aligned_to_its_layout() {
+    let region = Region::new(4096);
+    let pool = region.pool();
+    for (size, align) in [(16, 64), (1, 32), (24, 8), (8, 128), (100, 4)] {
+        let requested = layout(size, align);
+        // Three in a row: a block of a too-small class lands off the
+        // alignment by the second one at the latest.
+        for _ in 0..3 {
+            let ptr = alloc_small(&pool, requested);
+            assert_eq!(
+                ptr.addr() % align,
+                0,
+                "a block for {size} bytes aligned to {align} is at {ptr:p}, not a multiple of \
+                 {align}: handing out a misaligned block is undefined behaviour in the caller"
+            );
+        }
+    }
 }
 
 #[test]
 fn a_freed_block_is_reused_by_its_class() {
-    let mut region = Region::new(4096);
+    let region = Region::new(4096);
     let pool = region.pool();
     let first = alloc_small(&pool, layout(24, 8));
     assert_eq!(first.addr() % 32, 0, "a 32-byte class block is 32-aligned");
@@ -83,8 +67,30 @@ fn a_freed_block_is_reused_by_its_class() {
 }
 
 #[test]
+fn every_freed_block_is_reused_before_more_is_carved() {
+    let region = Region::new(4096);
+    let pool = region.pool();
+    let block = layout(32, 8);
+    let mut first: Vec<_> = (0..4).map(|_| alloc_small(&pool, block)).collect();
+    let carved = pool.carved();
+    for &ptr in &first {
+        // SAFETY: each came from `pool` with `block`.
+        unsafe { pool.dealloc(ptr, block) };
+    }
+    let mut second: Vec<_> = (0..4).map(|_| alloc_small(&pool, block)).collect();
+    assert_eq!(
+        pool.carved(),
+        carved,
+        "four freed blocks serve four requests"
+    );
+    first.sort();
+    second.sort();
+    assert_eq!(second, first, "the same four blocks, each exactly once");
+}
+
+#[test]
 fn classes_do_not_share_blocks() {
-    let mut region = Region::new(4096);
+    let region = Region::new(4096);
     let pool = region.pool();
     let small = alloc_small(&pool, layout(16, 16));
     // SAFETY: `small` came from `pool` with this layout.
@@ -95,8 +101,39 @@ fn classes_do_not_share_blocks() {
 }
 
 #[test]
+fn live_blocks_keep_their_bytes_while_others_are_freed() {
+    let region = Region::new(4096);
+    let pool = region.pool();
+    let sizes = [16, 32, 64, 128, 16, 32, 64, 128];
+    let blocks: Vec<_> = sizes
+        .iter()
+        .zip(1u8..)
+        .map(|(&size, tag)| {
+            let ptr = alloc_small(&pool, layout(size, 8));
+            // SAFETY: a fresh block of `size` writable bytes.
+            unsafe { ptr.write_bytes(tag, size) };
+            (ptr, size, tag)
+        })
+        .collect();
+    // Free every other block: the free lists write their links into those.
+    for &(ptr, size, _) in blocks.iter().step_by(2) {
+        // SAFETY: `ptr` came from `pool` with this layout.
+        unsafe { pool.dealloc(ptr, layout(size, 8)) };
+    }
+    for &(ptr, size, tag) in blocks.iter().skip(1).step_by(2) {
+        // SAFETY: `ptr` is still a live block of `size` bytes, written above.
+        let bytes = unsafe { std::slice::from_raw_parts(ptr, size) };
+        assert!(
+            bytes.iter().all(|&b| b == tag),
+            "freeing other blocks changed a live {size}-byte block: a link was written into \
+             the wrong block"
+        );
+    }
+}
+
+#[test]
 fn large_requests_and_a_full_region_go_to_system() {
-    let mut region = Region::new(256);
+    let region = Region::new(256);
     let pool = region.pool();
     let large = alloc(&pool, layout(1000, 8));
     assert!(
@@ -122,45 +159,37 @@ fn large_requests_and_a_full_region_go_to_system() {
 }
 
 #[test]
-fn two_threads_share_the_pool_without_overlap() {
-    const ROUNDS: usize = 20_000;
-    const HELD: usize = 8;
-    let block = layout(64, 8);
-    // Far too small for 2 x 20 000 blocks: every round must reuse blocks.
-    let mut region = Region::new(4 * 1024);
+fn a_block_from_system_never_joins_a_free_list() {
+    let region = Region::new(256);
     let pool = region.pool();
-    std::thread::scope(|s| {
-        for tag in 1..=2u8 {
-            let pool = &pool;
-            s.spawn(move || {
-                let mut held = std::collections::VecDeque::with_capacity(HELD);
-                for _ in 0..ROUNDS {
-                    let ptr = alloc_small(pool, block);
-                    // SAFETY: the block is ours: 64 writable bytes.
-                    unsafe { ptr.write_bytes(tag, 64) };
-                    held.push_back(ptr);
-                    if held.len() == HELD
-                        && let Some(oldest) = held.pop_front()
-                    {
-                        // SAFETY: `oldest` is a live block we filled with `tag`.
-                        let bytes = unsafe { std::slice::from_raw_parts(oldest, 64) };
-                        assert!(
-                            bytes.iter().all(|&b| b == tag),
-                            "another thread got this block"
-                        );
-                        // SAFETY: `oldest` came from `pool` with `block`.
-                        unsafe { pool.dealloc(oldest, block) };
-                    }
-                }
-                for ptr in held {
-                    // SAFETY: each came from `pool` with `block`.
-                    unsafe { pool.dealloc(ptr, block) };
-                }
-            });
+    // Fill the region, so the next small requests go to System.
+    let a = alloc_small(&pool, layout(128, 8));
+    let b = alloc_small(&pool, layout(128, 8));
+    let small = layout(65, 1);
+    let from_system: Vec<_> = (0..8).map(|_| alloc(&pool, small)).collect();
+    for &ptr in &from_system {
+        assert!(!pool.owns(ptr), "the region is full: System serves this");
+        // SAFETY: `ptr` came from `pool` with `small`.
+        unsafe { pool.dealloc(ptr, small) };
+    }
+    // Blocks of the 128 class again, now aligned to 128. A System block of
+    // 65 bytes aligned to 1 has no business being handed out for these.
+    let aligned = layout(128, 128);
+    let again: Vec<_> = (0..8).map(|_| alloc(&pool, aligned)).collect();
+    for &ptr in &again {
+        assert!(
+            ptr.addr() % 128 == 0,
+            "a block that System gave out for 65 bytes aligned to 1 came back from the pool for \
+             128 bytes aligned to 128: `dealloc` put a block the region does not own on a free \
+             list. Such blocks must go back to System"
+        );
+    }
+    // SAFETY: each block came from `pool` with the layout given here.
+    unsafe {
+        for ptr in again {
+            pool.dealloc(ptr, aligned);
         }
-    });
-    assert!(
-        pool.carved() <= 2 * HELD * 64,
-        "at most the blocks held at once are ever carved"
-    );
+        pool.dealloc(a, layout(128, 8));
+        pool.dealloc(b, layout(128, 8));
+    }
 }
