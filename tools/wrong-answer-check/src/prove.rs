@@ -1,0 +1,670 @@
+//! Running wrong answers' tests the way each declares, and proving each is
+//! rejected; proofs are cached by a hash of every input.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use crate::gallery::{MEMBER_GLOB, RejectedBy, WrongAnswer, miri_toolchain};
+use crate::libtest::{Failure, TestOutcome, parse_libtest};
+use crate::process::run_with_timeout;
+use crate::report;
+
+/// Bump when the key's recipe, the stored format or the report changes.
+const FORMAT: &str = "wrong-answer-check v1";
+
+/// The Miri flags every run uses; the seeds are added per wrong answer.
+const MIRIFLAGS: &str = "-Zmiri-strict-provenance";
+
+/// A wrong answer, proven rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub package: String,
+    /// The `caught-by` tests that failed (under Miri: the one it stopped).
+    pub caught: Vec<String>,
+    /// The real failure, normalised ([`crate::normalise`]) for a book page.
+    pub report: String,
+    /// Found in the cache rather than run now.
+    pub cached: bool,
+}
+
+/// Proves each of `answers` rejected by its exercise's tests, natively or
+/// under Miri as it declares; one result per answer, in order. Results
+/// found in the cache under `target_dir` are not run again; new proofs are
+/// stored there. The native ones build in one cargo invocation, the Miri
+/// ones in another. Each run may take `timeout`.
+pub fn prove_rejected(
+    root: &Path,
+    target_dir: &Path,
+    answers: &[WrongAnswer],
+    timeout: Duration,
+    progress: &dyn Fn(&str),
+) -> Vec<Result<Rejection, String>> {
+    if answers.is_empty() {
+        return Vec::new();
+    }
+    let prover = match Prover::new(root, target_dir, timeout, progress) {
+        Ok(prover) => prover,
+        Err(e) => return answers.iter().map(|_| Err(e.clone())).collect(),
+    };
+    let mut results: Vec<Option<Result<Rejection, String>>> =
+        answers.iter().map(|_| None).collect();
+    let mut keys = BTreeMap::new();
+    let mut native = Vec::new();
+    let mut miri = Vec::new();
+    for (i, answer) in answers.iter().enumerate() {
+        match prover.key(answer) {
+            Ok(key) => {
+                if let Some(found) = prover.cached(answer, &key) {
+                    results[i] = Some(Ok(found));
+                } else {
+                    keys.insert(i, key);
+                    match answer.rejected_by {
+                        RejectedBy::Native => native.push(i),
+                        RejectedBy::Miri { .. } => miri.push(i),
+                    }
+                }
+            }
+            Err(e) => results[i] = Some(Err(e)),
+        }
+    }
+
+    let cached = answers.len() - native.len() - miri.len();
+    if cached > 0 {
+        progress(&format!(
+            "{cached} of {} wrong answers proven before with the same inputs (cached)",
+            answers.len()
+        ));
+    }
+    if !native.is_empty() {
+        let group: Vec<&WrongAnswer> = native.iter().map(|&i| &answers[i]).collect();
+        for (&i, outcome) in native.iter().zip(prover.native(&group)) {
+            results[i] = Some(outcome);
+        }
+    }
+    if !miri.is_empty() {
+        let group: Vec<&WrongAnswer> = miri.iter().map(|&i| &answers[i]).collect();
+        for (&i, outcome) in miri.iter().zip(prover.miri(&group)) {
+            results[i] = Some(outcome);
+        }
+    }
+    for (i, key) in keys {
+        if let Some(Ok(rejection)) = &results[i]
+            && let Err(e) = prover.store(&key, rejection)
+        {
+            results[i] = Some(Err(e));
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| Err("no result (an internal error)".into())))
+        .collect()
+}
+
+/// What one package of `cargo metadata` says about its inputs.
+struct Member {
+    dir: PathBuf,
+    /// Files of its targets outside its directory (the exercise's tests).
+    outside: Vec<PathBuf>,
+    path_deps: Vec<PathBuf>,
+}
+
+struct Prover<'a> {
+    root: &'a Path,
+    target_dir: &'a Path,
+    timeout: Duration,
+    progress: &'a dyn Fn(&str),
+    members: BTreeMap<String, Member>,
+    rustc: String,
+}
+
+impl<'a> Prover<'a> {
+    fn new(
+        root: &'a Path,
+        target_dir: &'a Path,
+        timeout: Duration,
+        progress: &'a dyn Fn(&str),
+    ) -> Result<Self, String> {
+        let output = cargo()
+            .args(["metadata", "--format-version", "1", "--no-deps"])
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("cannot start cargo: {e}"))?;
+        if !output.status.success() {
+            return Err(format!(
+                "`cargo metadata` failed:\n{}",
+                String::from_utf8_lossy(&output.stderr).trim_end()
+            ));
+        }
+        let meta: Value = serde_json::from_slice(&output.stdout)
+            .map_err(|e| format!("cannot read `cargo metadata` output: {e}"))?;
+        let members = meta["packages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(member_from_json)
+            .collect();
+        let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
+            .arg("--version")
+            .current_dir(root)
+            .output()
+            .map_err(|e| format!("cannot run `rustc --version`: {e}"))?;
+        Ok(Prover {
+            root,
+            target_dir,
+            timeout,
+            progress,
+            members,
+            rustc: String::from_utf8_lossy(&rustc.stdout).trim().to_owned(),
+        })
+    }
+
+    /// Everything that can change the proof.
+    fn key(&self, answer: &WrongAnswer) -> Result<String, String> {
+        let member = self.members.get(&answer.package).ok_or_else(|| {
+            format!(
+                "{}: `{}` is not a workspace member; add \"{MEMBER_GLOB}\" to [workspace] members \
+                 in the root Cargo.toml",
+                answer.manifest().display(),
+                answer.package
+            )
+        })?;
+        let mut key = Key::new();
+        key.add("package", answer.package.as_bytes());
+        key.add("caught-by", answer.caught_by.join("\n").as_bytes());
+        match &answer.rejected_by {
+            RejectedBy::Native => key.add("native", self.rustc.as_bytes()),
+            RejectedBy::Miri { seeds } => {
+                key.add("miri", miri_toolchain(self.root)?.as_bytes());
+                key.add("miriflags", MIRIFLAGS.as_bytes());
+                key.add("seeds", seeds.as_bytes());
+            }
+        }
+        for file in ["Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
+            key.add_file(file, &self.root.join(file));
+        }
+        let mut dirs = BTreeSet::new();
+        let mut todo = vec![member];
+        while let Some(m) = todo.pop() {
+            if !dirs.insert(m.dir.clone()) {
+                continue;
+            }
+            for file in &m.outside {
+                if let Some(parent) = file.parent() {
+                    dirs.insert(parent.to_path_buf());
+                }
+            }
+            todo.extend(
+                m.path_deps
+                    .iter()
+                    .filter_map(|d| self.members.values().find(|p| &p.dir == d)),
+            );
+            for dep in &m.path_deps {
+                dirs.insert(dep.clone());
+            }
+        }
+        for dir in dirs {
+            key.add_tree(&dir, self.root)?;
+        }
+        Ok(key.hex())
+    }
+
+    fn cache_file(&self, key: &str) -> PathBuf {
+        self.target_dir.join("wrong-answers").join(key)
+    }
+
+    fn cached(&self, answer: &WrongAnswer, key: &str) -> Option<Rejection> {
+        let text = std::fs::read_to_string(self.cache_file(key)).ok()?;
+        let (first, report) = text.split_once('\n')?;
+        let caught = first.strip_prefix("caught: ")?;
+        Some(Rejection {
+            package: answer.package.clone(),
+            caught: caught.split(' ').map(str::to_owned).collect(),
+            report: report.to_owned(),
+            cached: true,
+        })
+    }
+
+    /// Writes to a temporary name first, so a crash never leaves half an
+    /// entry.
+    fn store(&self, key: &str, rejection: &Rejection) -> Result<(), String> {
+        let file = self.cache_file(key);
+        let dir = file.parent().unwrap_or(self.target_dir);
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
+        let text = format!(
+            "caught: {}\n{}",
+            rejection.caught.join(" "),
+            rejection.report
+        );
+        std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
+        std::fs::rename(&tmp, &file)
+            .map_err(|e| format!("cannot store a result in {}: {e}", dir.display()))
+    }
+
+    /// A cargo command in the root, building into the shared target dir.
+    fn cargo(&self, toolchain: Option<&str>, args: &[&str]) -> Command {
+        let mut cmd = match toolchain {
+            // `cargo +TOOLCHAIN` is understood by rustup's `cargo`, the one
+            // on PATH; the variables cargo sets for its children would
+            // otherwise pin the calling toolchain.
+            Some(toolchain) => {
+                let mut cmd = Command::new("cargo");
+                cmd.arg(format!("+{toolchain}"));
+                for var in ["RUSTUP_TOOLCHAIN", "CARGO", "RUSTC", "RUSTDOC"] {
+                    cmd.env_remove(var);
+                }
+                cmd
+            }
+            None => cargo(),
+        };
+        cmd.current_dir(self.root)
+            .args(args)
+            .arg("--target-dir")
+            .arg(self.target_dir)
+            .env_remove("CARGO_TARGET_DIR")
+            .env("RUST_BACKTRACE", "0");
+        cmd
+    }
+
+    /// Builds the test binaries of `group` in one invocation; the ones that
+    /// do not build are errors, found by building each alone only then.
+    fn build(
+        &self,
+        toolchain: Option<&str>,
+        prefix: &[&str],
+        group: &[&WrongAnswer],
+    ) -> BTreeMap<String, String> {
+        let mut broken = BTreeMap::new();
+        let build = |which: &[&&WrongAnswer]| {
+            let mut args = prefix.to_vec();
+            args.extend(["--no-run", "--quiet"]);
+            for answer in which {
+                args.extend(["--package", answer.package.as_str()]);
+            }
+            run_with_timeout(&mut self.cargo(toolchain, &args), self.timeout)
+        };
+        let started = Instant::now();
+        let all: Vec<&&WrongAnswer> = group.iter().collect();
+        match build(&all) {
+            Ok((status, _, _)) if status.success() => {}
+            _ => {
+                for answer in group {
+                    match build(&[answer]) {
+                        Ok((status, _, _)) if status.success() => {}
+                        Ok((_, _, stderr)) => {
+                            broken.insert(
+                                answer.package.clone(),
+                                format!(
+                                    "{} does not compile; a wrong answer must compile, so that its \
+                                     tests (not the compiler) reject it:\n{}",
+                                    answer.dir.display(),
+                                    tail(&stderr)
+                                ),
+                            );
+                        }
+                        Err(e) => {
+                            broken.insert(answer.package.clone(), format!("cannot build: {e}"));
+                        }
+                    }
+                }
+            }
+        }
+        (self.progress)(&format!(
+            "built {} wrong answer(s) in {:.1} s",
+            group.len(),
+            started.elapsed().as_secs_f64()
+        ));
+        broken
+    }
+
+    fn native(&self, group: &[&WrongAnswer]) -> Vec<Result<Rejection, String>> {
+        (self.progress)(&format!(
+            "building the tests of {} wrong answer(s) (one cargo invocation)",
+            group.len()
+        ));
+        let broken = self.build(None, &["test"], group);
+        group
+            .iter()
+            .map(|answer| {
+                if let Some(e) = broken.get(&answer.package) {
+                    return Err(e.clone());
+                }
+                let started = Instant::now();
+                let shown = format!("cargo test -p {} --no-fail-fast", answer.package);
+                let mut cmd = self.cargo(
+                    None,
+                    &["test", "--no-fail-fast", "--package", &answer.package],
+                );
+                let (status, stdout, stderr) = run_with_timeout(&mut cmd, self.timeout)
+                    .map_err(|e| format!("{}: `{shown}`: {e}", answer.dir.display()))?;
+                let outcome = parse_libtest(&stdout);
+                let result = if status.success() {
+                    Err(format!(
+                        "{} PASSES its exercise's tests ({} passed with `{shown}`): they do not \
+                         catch this mistake",
+                        answer.package,
+                        outcome.passed.len()
+                    ))
+                } else {
+                    let caught = caught(answer, &outcome, &stdout, &stderr)?;
+                    Ok(Rejection {
+                        package: answer.package.clone(),
+                        report: report::normalise(&report::native(&caught.1), self.root),
+                        caught: caught.0,
+                        cached: false,
+                    })
+                };
+                (self.progress)(&format!(
+                    "{} ({:.1} s)",
+                    answer.package,
+                    started.elapsed().as_secs_f64()
+                ));
+                result
+            })
+            .collect()
+    }
+
+    fn miri(&self, group: &[&WrongAnswer]) -> Vec<Result<Rejection, String>> {
+        let toolchain = match self.miri_ready() {
+            Ok(toolchain) => toolchain,
+            Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
+        };
+        (self.progress)(&format!(
+            "building the tests of {} wrong answer(s) for Miri ({toolchain})",
+            group.len()
+        ));
+        let broken = self.build(Some(&toolchain), &["miri", "test"], group);
+        group
+            .iter()
+            .map(|answer| {
+                if let Some(e) = broken.get(&answer.package) {
+                    return Err(e.clone());
+                }
+                let started = Instant::now();
+                let result = self.miri_one(&toolchain, answer);
+                (self.progress)(&format!(
+                    "{} under Miri ({:.1} s)",
+                    answer.package,
+                    started.elapsed().as_secs_f64()
+                ));
+                result
+            })
+            .collect()
+    }
+
+    /// The pinned nightly, once it is known to have Miri.
+    fn miri_ready(&self) -> Result<String, String> {
+        let toolchain = miri_toolchain(self.root)?;
+        let mut cmd = Command::new("cargo");
+        cmd.arg(format!("+{toolchain}"))
+            .args(["miri", "--version"])
+            .current_dir(self.root)
+            .env_remove("RUSTUP_TOOLCHAIN");
+        match cmd.output() {
+            Ok(out) if out.status.success() => Ok(toolchain),
+            _ => Err(format!(
+                "Miri on the pinned nightly `{toolchain}` is not installed; install it with\n    \
+                 rustup toolchain install {toolchain} --profile minimal --component miri"
+            )),
+        }
+    }
+
+    /// Explores the declared seeds; at the first failing one, runs that
+    /// seed alone, whose report is deterministic and readable.
+    fn miri_one(&self, toolchain: &str, answer: &WrongAnswer) -> Result<Rejection, String> {
+        let RejectedBy::Miri { seeds } = &answer.rejected_by else {
+            return Err("not a Miri wrong answer (an internal error)".into());
+        };
+        let run = |flags: String| {
+            let mut cmd = self.cargo(
+                Some(toolchain),
+                &["miri", "test", "--package", &answer.package],
+            );
+            cmd.args(["--", "--exact"])
+                .args(&answer.caught_by)
+                .env("MIRIFLAGS", &flags);
+            run_with_timeout(&mut cmd, self.timeout).map_err(|e| {
+                format!(
+                    "{}: `MIRIFLAGS=\"{flags}\" cargo miri test -p {}`: {e}",
+                    answer.dir.display(),
+                    answer.package
+                )
+            })
+        };
+        let explore = format!("{MIRIFLAGS} -Zmiri-many-seeds={seeds}");
+        let (status, _, stderr) = run(explore.clone())?;
+        if status.success() {
+            return Err(format!(
+                "{} PASSES its exercise's tests {} under Miri with every seed of {seeds} \
+                 (MIRIFLAGS=\"{explore}\"): no run caught it; widen `seeds` or name other tests",
+                answer.package,
+                answer.caught_by.join(", ")
+            ));
+        }
+        let seed = stderr
+            .lines()
+            .filter_map(|l| l.strip_prefix("FAILING SEED: ")?.trim().parse::<u64>().ok())
+            .min()
+            .ok_or_else(|| {
+                format!(
+                    "{}: Miri did not run its tests to the end and named no failing seed:\n{}",
+                    answer.package,
+                    tail(&stderr)
+                )
+            })?;
+        let single = format!("{MIRIFLAGS} -Zmiri-seed={seed}");
+        let (status, stdout, stderr) = run(single.clone())?;
+        if status.success() {
+            return Err(format!(
+                "{}: seed {seed} failed while exploring {seeds}, but passed when run alone \
+                 (MIRIFLAGS=\"{single}\")",
+                answer.package
+            ));
+        }
+        let outcome = parse_libtest(&stdout);
+        if let Some(test) = &outcome.unfinished {
+            if !answer.caught_by.iter().any(|c| same_test(test, c)) {
+                return Err(format!(
+                    "{}: Miri stopped in `{test}`, which caught-by does not name ({})",
+                    answer.package,
+                    answer.caught_by.join(", ")
+                ));
+            }
+            return Ok(Rejection {
+                package: answer.package.clone(),
+                caught: vec![test.clone()],
+                report: report::normalise(&report::miri(test, seed, &stderr), self.root),
+                cached: false,
+            });
+        }
+        let (names, failures) = caught(answer, &outcome, &stdout, &stderr)?;
+        Ok(Rejection {
+            package: answer.package.clone(),
+            caught: names,
+            report: report::normalise(
+                &format!("Under Miri, seed {seed}:\n{}", report::native(&failures)),
+                self.root,
+            ),
+            cached: false,
+        })
+    }
+}
+
+/// The `caught-by` tests among the failures, or why the run proves nothing.
+fn caught<'o>(
+    answer: &WrongAnswer,
+    outcome: &'o TestOutcome,
+    stdout: &str,
+    stderr: &str,
+) -> Result<(Vec<String>, Vec<&'o Failure>), String> {
+    let output = format!("{stderr}{stdout}");
+    if output.contains("could not compile") || output.contains("error[E") {
+        return Err(format!(
+            "{} does not compile; a wrong answer must compile, so that its tests (not the \
+             compiler) reject it:\n{}",
+            answer.dir.display(),
+            tail(stderr)
+        ));
+    }
+    if outcome.failed.is_empty() {
+        return Err(format!(
+            "{}: its tests did not run to the end, so nothing proves them failing:\n{}",
+            answer.package,
+            tail(&output)
+        ));
+    }
+    let failures: Vec<&Failure> = outcome
+        .failed
+        .iter()
+        .filter(|f| answer.caught_by.iter().any(|c| same_test(&f.name, c)))
+        .collect();
+    if failures.is_empty() {
+        let failed: Vec<&str> = outcome.failed.iter().map(|f| f.name.as_str()).collect();
+        return Err(format!(
+            "{} is rejected, but not by the tests its caught-by names ({}); it failed {}. \
+             Name the test that catches this mistake",
+            answer.package,
+            answer.caught_by.join(", "),
+            failed.join(", ")
+        ));
+    }
+    Ok((failures.iter().map(|f| f.name.clone()).collect(), failures))
+}
+
+/// A libtest name (`module::name`) against a caught-by entry (a function
+/// name or the same path).
+fn same_test(libtest_name: &str, declared: &str) -> bool {
+    libtest_name == declared || libtest_name.ends_with(&format!("::{declared}"))
+}
+
+/// The `cargo` that runs us, so the toolchain stays the same.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
+fn member_from_json(p: &Value) -> (String, Member) {
+    let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
+    let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
+    let outside = p["targets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["src_path"].as_str().map(PathBuf::from))
+        .filter(|src| !src.starts_with(&dir) || src.components().any(|c| c.as_os_str() == ".."))
+        .collect();
+    let path_deps = p["dependencies"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["path"].as_str().map(PathBuf::from))
+        .collect();
+    (
+        p["name"].as_str().unwrap_or_default().to_owned(),
+        Member {
+            dir,
+            outside,
+            path_deps,
+        },
+    )
+}
+
+/// The end of a long output: the part that names the problem.
+fn tail(text: &str) -> String {
+    const KEEP: usize = 30;
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let skipped = lines.len().saturating_sub(KEEP);
+    let mut out = String::new();
+    if skipped > 0 {
+        out.push_str(&format!("    ... ({skipped} lines before)\n"));
+    }
+    for line in &lines[skipped..] {
+        out.push_str("    ");
+        out.push_str(line);
+        out.push('\n');
+    }
+    out
+}
+
+/// A cache key built from labelled inputs.
+struct Key(Sha256);
+
+impl Key {
+    fn new() -> Key {
+        let mut key = Key(Sha256::new());
+        key.add("format", FORMAT.as_bytes());
+        key
+    }
+
+    /// The label and the lengths keep inputs from running into each other.
+    fn add(&mut self, label: &str, bytes: &[u8]) {
+        for part in [label.as_bytes(), bytes] {
+            self.0.update((part.len() as u64).to_le_bytes());
+            self.0.update(part);
+        }
+    }
+
+    fn add_file(&mut self, label: &str, path: &Path) {
+        match std::fs::read(path) {
+            Ok(bytes) => self.add(label, &bytes),
+            Err(_) => self.add(label, b"<missing>"),
+        }
+    }
+
+    /// Every file under `dir` (sorted, skipping `target` and hidden
+    /// directories), each labelled by its path relative to `root`.
+    fn add_tree(&mut self, dir: &Path, root: &Path) -> Result<(), String> {
+        let mut files = Vec::new();
+        collect_files(dir, &mut files)?;
+        files.sort();
+        for file in files {
+            let label = file.strip_prefix(root).unwrap_or(&file);
+            self.add_file(&label.to_string_lossy(), &file);
+        }
+        Ok(())
+    }
+
+    fn hex(self) -> String {
+        self.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+        let path = entry.path();
+        let name = entry.file_name();
+        if path.is_dir() {
+            if name != "target" && !name.to_string_lossy().starts_with('.') {
+                collect_files(&path, files)?;
+            }
+        } else {
+            files.push(path);
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declared_tests_match_libtest_names() {
+        assert!(same_test("two_threads", "two_threads"));
+        assert!(same_test("threads::two_threads", "two_threads"));
+        assert!(same_test("threads::two_threads", "threads::two_threads"));
+        assert!(!same_test("more_two_threads", "two_threads"));
+    }
+}
