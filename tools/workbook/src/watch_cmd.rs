@@ -1,5 +1,7 @@
-//! `cargo workbook watch`: re-runs the first unsolved exercise's tests each
-//! time one of its files is saved, and moves on when they pass.
+//! `cargo workbook watch [N] [--miri] [--timeout SECS]`: re-runs the first
+//! unsolved exercise's tests (or exercise N's) each time one of its files is
+//! saved, and moves on when they pass. `--miri` runs them under Miri, as
+//! `check N --miri` does.
 //!
 //! It polls modification times twice a second instead of using OS file
 //! events: that needs no extra dependency, behaves the same on every
@@ -10,19 +12,28 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
-use crate::commands::no_args;
+use crate::check_cmd::Options;
 use crate::exercises::{self, Exercise};
 use crate::{check_cmd, list_cmd, project};
 
 const POLL: Duration = Duration::from_millis(500);
 
 pub fn run(args: &[String]) -> Result<(), String> {
-    no_args("watch", args)?;
+    let (options, rest) = Options::parse("watch", args)?;
     let root = project::root()?;
     let all = exercises::load(&root)?;
+    // Exercise N when named (under Miri, an exercise whose native tests pass
+    // may still have a race to find), else the first unsolved one.
+    let named = match rest.as_slice() {
+        [] => None,
+        _ => Some(exercises::pick(&all, "watch", &rest)?),
+    };
     println!("Finding the first unsolved exercise …");
     let statuses = list_cmd::statuses(&root, &all)?;
-    let mut current = statuses.iter().position(|s| *s != list_cmd::Status::Solved);
+    let mut current = match named {
+        Some(exercise) => all.iter().position(|e| e.number == exercise.number),
+        None => statuses.iter().position(|s| *s != list_cmd::Status::Solved),
+    };
     while let Some(index) = current {
         let Some(exercise) = all.get(index) else {
             break;
@@ -33,14 +44,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
             exercise.dir().display()
         );
         let mut seen = snapshot(&root, exercise);
-        let mut solved = check_cmd::check(&root, exercise)?;
+        let mut solved = check_cmd::check(&root, exercise, &options)?;
         while !solved {
             std::thread::sleep(POLL);
             let now = snapshot(&root, exercise);
             if now != seen {
                 seen = now;
                 println!();
-                solved = check_cmd::check(&root, exercise)?;
+                solved = check_cmd::check(&root, exercise, &options)?;
             }
         }
         current =

@@ -1,0 +1,169 @@
+//! Running a command with a time limit, for test runs that may never end: a
+//! learner's spin lock that is never released, or an allocator that re-enters
+//! itself, deadlocks the test, and `cargo test` would wait for it forever.
+//!
+//! The command's standard output and standard error share one pipe, so the
+//! captured text keeps their order: libtest prints `test NAME ... ` on
+//! standard output and Miri its report on standard error, and only their
+//! order says which test the report belongs to.
+
+use std::io::Read;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::project;
+
+/// How a bounded run ended.
+#[derive(Debug)]
+pub struct Finished {
+    /// Everything the command printed, standard output and error interleaved.
+    pub output: String,
+    /// The exit status; `None` when the time limit stopped it.
+    pub status: Option<ExitStatus>,
+    pub took: Duration,
+}
+
+impl Finished {
+    pub fn success(&self) -> bool {
+        self.status.is_some_and(|s| s.success())
+    }
+
+    pub fn timed_out(&self) -> bool {
+        self.status.is_none()
+    }
+}
+
+const POLL: Duration = Duration::from_millis(50);
+
+/// Runs `cmd`, capturing its output, and stops it (with every process it
+/// started) once it has run for `limit`.
+pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished, String> {
+    let shown = project::describe(cmd);
+    let (mut reader, writer) =
+        std::io::pipe().map_err(|e| format!("cannot create a pipe for `{shown}`: {e}"))?;
+    let writer_too = writer
+        .try_clone()
+        .map_err(|e| format!("cannot create a pipe for `{shown}`: {e}"))?;
+    let started = Instant::now();
+    let spawned = cmd
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(writer_too)
+        .spawn();
+    // The command keeps its copies of the pipe's write end; while any copy is
+    // open the reader never sees the end of the output.
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let mut child = spawned.map_err(|e| format!("cannot start `{shown}`: {e}"))?;
+
+    let collector = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        let _ = reader.read_to_end(&mut bytes);
+        bytes
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() >= limit => {
+                stop_tree(&mut child);
+                break None;
+            }
+            Ok(None) => std::thread::sleep(POLL),
+            Err(e) => {
+                stop_tree(&mut child);
+                return Err(format!("cannot wait for `{shown}`: {e}"));
+            }
+        }
+    };
+    let took = started.elapsed();
+    let bytes = collector
+        .join()
+        .map_err(|_| format!("reading the output of `{shown}` failed"))?;
+    Ok(Finished {
+        output: String::from_utf8_lossy(&bytes).into_owned(),
+        status,
+        took,
+    })
+}
+
+/// Kills `child` and all its descendants (cargo does not stop the test
+/// binary it started when it is killed itself), leaves first.
+#[cfg(unix)]
+fn stop_tree(child: &mut Child) {
+    for pid in descendants(child.id()).into_iter().rev() {
+        if let Ok(pid) = libc::pid_t::try_from(pid) {
+            // SAFETY: `kill` has no memory-safety preconditions; `pid` is a
+            // positive process id, so the signal goes to that one process.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// The process ids below `root`, parents before children.
+#[cfg(unix)]
+fn descendants(root: u32) -> Vec<u32> {
+    let Ok(out) = Command::new("ps")
+        .args(["-A", "-o", "pid=", "-o", "ppid="])
+        .output()
+    else {
+        return Vec::new();
+    };
+    let pairs: Vec<(u32, u32)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().map(str::parse::<u32>);
+            Some((fields.next()?.ok()?, fields.next()?.ok()?))
+        })
+        .collect();
+    let mut found = vec![root];
+    let mut next = 0;
+    while let Some(&parent) = found.get(next) {
+        found.extend(pairs.iter().filter(|p| p.1 == parent).map(|p| p.0));
+        next += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Elsewhere `taskkill /T` stops the whole tree at once.
+#[cfg(not(unix))]
+fn stop_tree(child: &mut Child) {
+    let _ = Command::new("taskkill")
+        .args(["/T", "/F", "/PID", &child.id().to_string()])
+        .output();
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn output_of_both_streams_keeps_its_order() {
+        let done = run(
+            Command::new("sh").args(["-c", "echo one; echo two >&2; echo three"]),
+            Duration::from_secs(30),
+        )
+        .expect("sh runs");
+        assert!(done.success());
+        assert_eq!(done.output, "one\ntwo\nthree\n");
+    }
+
+    #[test]
+    fn a_command_that_never_ends_is_stopped_with_its_children() {
+        // The shell starts a child that would outlive it, as cargo does.
+        let done = run(
+            Command::new("sh").args(["-c", "echo started; sleep 300 & wait"]),
+            Duration::from_millis(500),
+        )
+        .expect("sh runs");
+        assert!(done.timed_out());
+        assert!(done.took < Duration::from_secs(30), "{:?}", done.took);
+        // Every copy of the pipe was closed, so the output was read to its end.
+        assert_eq!(done.output, "started\n");
+    }
+}

@@ -1,0 +1,179 @@
+//! `cargo workbook miri`: every allocator crate and every reference solution
+//! under Miri, package by package with the time each took; the tests that
+//! start threads run again over several scheduler seeds. Also a step of
+//! `cargo workbook test`. `cargo workbook miri --install` installs the
+//! pinned nightly and its Miri.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::miri::{self, Selection};
+use crate::{bounded, exercises, miri_report, project};
+
+pub const USAGE: &str = "miri [--install | PACKAGE ...]";
+
+/// Building every package's tests for Miri, the first time on a fresh
+/// machine, dependencies included.
+const BUILD_LIMIT: Duration = Duration::from_secs(1200);
+
+/// One package's run. The whole step should fit in ten minutes on two
+/// cores, so a package that needs this long is stopped: its tests must
+/// scale down under `cfg(miri)`.
+const PACKAGE_LIMIT: Duration = Duration::from_secs(240);
+
+pub fn run(args: &[String]) -> Result<(), String> {
+    let root = project::root()?;
+    let toolchain = miri::toolchain(&root)?;
+    match args {
+        [flag] if flag == "--install" => return miri::install(&toolchain),
+        _ => {}
+    }
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
+        return Err(format!(
+            "`miri` does not know `{flag}`; usage: cargo workbook {USAGE}"
+        ));
+    }
+    let packages = if args.is_empty() {
+        miri::packages(&root)?
+    } else {
+        args.to_vec()
+    };
+    run_packages(&root, &toolchain, &packages)
+}
+
+/// The step of `cargo workbook test`.
+pub fn step(root: &Path) -> Result<(), String> {
+    let toolchain = miri::toolchain(root)?;
+    run_packages(root, &toolchain, &miri::packages(root)?)
+}
+
+fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(), String> {
+    miri::ensure_ready(toolchain)?;
+    let started = Instant::now();
+
+    print!(
+        "building the tests of {} packages for Miri … ",
+        packages.len()
+    );
+    let mut build = miri::cargo(toolchain);
+    build
+        .current_dir(root)
+        .args(["miri", "test", "--no-run", "--quiet"])
+        .env("MIRIFLAGS", miri::MIRIFLAGS);
+    for package in packages {
+        build.args(["--package", package]);
+    }
+    let built = bounded::run(&mut build, BUILD_LIMIT)?;
+    println!("{:.1} s", built.took.as_secs_f64());
+    if !built.success() {
+        return Err(format!(
+            "`{}` failed:\n{}",
+            project::describe(&build),
+            built.output
+        ));
+    }
+
+    let width = packages.iter().map(String::len).max().unwrap_or(0) + 18;
+    let mut failed = Vec::new();
+    for package in packages {
+        let mut selection = Selection::All;
+        loop {
+            let label = match selection {
+                Selection::All => package.clone(),
+                Selection::ThreadsOverSeeds => {
+                    format!("{package} threads ×{}", miri::THREAD_SEEDS)
+                }
+            };
+            let mut cmd = miri::test_command(root, toolchain, package, selection, false);
+            let done = bounded::run(&mut cmd, PACKAGE_LIMIT)?;
+            let verdict = verdict(&done);
+            println!(
+                "  {label:width$} {:4}  {:6.1} s",
+                if verdict.is_ok() { "pass" } else { "FAIL" },
+                done.took.as_secs_f64()
+            );
+            if let Err(why) = verdict {
+                let shown = miri::shown(toolchain, package, selection);
+                let why = explain_failure(root, package, &done.output, &why, &shown);
+                for line in why.lines() {
+                    println!("      {line}");
+                }
+                failed.push(format!(
+                    "{label}: {}",
+                    why.lines().next().unwrap_or_default()
+                ));
+                break;
+            }
+            if selection == Selection::All && miri::ran_thread_tests(&done.output) {
+                selection = Selection::ThreadsOverSeeds;
+            } else {
+                break;
+            }
+        }
+    }
+
+    let took = started.elapsed();
+    let passed = packages.len() - failed.len();
+    println!(
+        "Miri: {passed} of {} packages pass, in {}",
+        packages.len(),
+        minutes(took)
+    );
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{} of {} packages fail under Miri:\n  {}",
+            failed.len(),
+            packages.len(),
+            failed.join("\n  ")
+        ))
+    }
+}
+
+/// Ok when the run passed; otherwise a first line saying how it failed.
+fn verdict(done: &bounded::Finished) -> Result<(), String> {
+    if done.timed_out() {
+        Err(format!(
+            "stopped after {} s: scale its tests down under `cfg!(miri)`",
+            done.took.as_secs()
+        ))
+    } else if done.success() {
+        Ok(())
+    } else {
+        Err("failed".to_owned())
+    }
+}
+
+/// What a maintainer needs to see: Miri's report explained, or the failing
+/// tests, or the end of the output.
+fn explain_failure(root: &Path, package: &str, output: &str, why: &str, rerun: &str) -> String {
+    // A solution's own code is `solutions/exercise-N/src/`.
+    let own = package
+        .strip_prefix("solution-")
+        .map(|n| format!("solutions/exercise-{n}/src/"));
+    if let Some(report) = miri_report::first_report(output, own.as_deref()) {
+        return format!(
+            "{} ({})\n{}",
+            report.kind.name,
+            report.headline,
+            miri_report::explain(&report, root, rerun)
+        );
+    }
+    let (_, failures) = exercises::parse_libtest(output);
+    if !failures.is_empty() {
+        let mut text = format!("{} failing test(s); run: {rerun}\n", failures.len());
+        for (name, message) in failures {
+            text.push_str(&format!("{name}: {message}\n"));
+        }
+        return text;
+    }
+    let tail: Vec<&str> = output.lines().rev().take(30).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    format!("{why}; run: {rerun}\n{}", tail.join("\n"))
+}
+
+pub fn minutes(took: Duration) -> String {
+    let seconds = took.as_secs();
+    format!("{} min {:02} s", seconds / 60, seconds % 60)
+}
