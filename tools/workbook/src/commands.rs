@@ -44,8 +44,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "check",
-        usage: "check N",
-        about: "run exercise N's tests and say what passes and what is left",
+        usage: crate::check_cmd::USAGE,
+        about: "run exercise N's tests and say what passes and what is left (--miri: under Miri)",
         run: crate::check_cmd::run,
     },
     Command {
@@ -62,8 +62,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "watch",
-        usage: "watch",
-        about: "re-run the first unsolved exercise's tests on every save",
+        usage: "watch [N] [--miri] [--timeout SECS]",
+        about: "re-run the first unsolved exercise's tests (or N's) on every save",
         run: crate::watch_cmd::run,
     },
     Command {
@@ -77,6 +77,12 @@ pub const COMMANDS: &[Command] = &[
         usage: "bench [--quick]",
         about: "measure every allocator of the book on this machine (release build)",
         run: crate::bench_cmd::run,
+    },
+    Command {
+        name: "miri",
+        usage: crate::miri_cmd::USAGE,
+        about: "run the allocator crates and solutions under Miri (--install: install Miri)",
+        run: crate::miri_cmd::run,
     },
     Command {
         name: "help",

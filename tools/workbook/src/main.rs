@@ -2,6 +2,7 @@
 
 mod bench_cmd;
 mod book_cmd;
+mod bounded;
 mod check_cmd;
 mod commands;
 mod compare_cmd;
@@ -9,6 +10,9 @@ mod exercise_check;
 mod exercises;
 mod hint_cmd;
 mod list_cmd;
+mod miri;
+mod miri_cmd;
+mod miri_report;
 mod playground_cmd;
 mod playground_web;
 mod project;

@@ -53,6 +53,10 @@ const STEPS: &[Step] = &[
         run: crate::exercise_check::check,
     },
     Step {
+        name: "Miri: allocator crates and solutions, thread tests over several seeds",
+        run: crate::miri_cmd::step,
+    },
+    Step {
         name: "playground: wasm tests, end-to-end on its page and in the book's chapters (headless Chromium)",
         run: playground,
     },
