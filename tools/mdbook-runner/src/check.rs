@@ -1,7 +1,9 @@
 //! `mdbook-runner check BOOK_DIR`: what a built book must satisfy beyond
-//! building. Every internal link and anchor resolves, nothing is loaded
-//! from the network, every listing crate is used by a chapter, and no
-//! chapter contains program output typed by hand.
+//! building. Every internal link and anchor resolves, links to other sites
+//! go only to documentation on the allowlist (`external.rs`), nothing is
+//! loaded from the network, every listing crate is used by a chapter, no
+//! chapter contains program output typed by hand, and no chapter shows an
+//! exercise's answer (`answers.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -37,6 +39,9 @@ pub fn check(book_dir: &Path) -> Result<(), Vec<String>> {
     }
     errors.extend(unused_listings(&book_dir.join("listings"), &sources)?);
     errors.extend(broken_links(&build)?);
+    errors.extend(external_links(book_dir, &build)?);
+    let root = book_dir.parent().unwrap_or(book_dir);
+    errors.extend(crate::answers::answers_in_chapters(root, &src, &build)?);
     if errors.is_empty() {
         Ok(())
     } else {
@@ -168,7 +173,25 @@ fn broken_links(build: &Path) -> Result<Vec<String>, Vec<String>> {
     Ok(errors)
 }
 
-fn is_remote(link: &str) -> bool {
+/// Links to other sites that are not well-formed documentation links.
+fn external_links(book_dir: &Path, build: &Path) -> Result<Vec<String>, Vec<String>> {
+    let allowed = crate::external::allowlist(book_dir).map_err(|e| vec![e])?;
+    let mut pages = Vec::new();
+    collect(build, "html", &mut pages).map_err(|e| vec![e])?;
+    pages.sort();
+    let mut errors = Vec::new();
+    for page in &pages {
+        let html = std::fs::read_to_string(page)
+            .map_err(|e| vec![format!("cannot read {}: {e}", page.display())])?;
+        let shown = relative(page, build);
+        for problem in crate::external::check_page(&html, &allowed) {
+            errors.push(format!("{shown}: {problem}"));
+        }
+    }
+    Ok(errors)
+}
+
+pub fn is_remote(link: &str) -> bool {
     link.starts_with("//")
         || link.split_once(':').is_some_and(|(scheme, _)| {
             !scheme.is_empty()
@@ -233,7 +256,7 @@ fn resolve(
 
 /// `(attribute, value)` for every double-quoted `href`, `src`, `id` and
 /// `name` attribute.
-fn attribute_values(html: &str) -> Vec<(String, String)> {
+pub fn attribute_values(html: &str) -> Vec<(String, String)> {
     let mut found = Vec::new();
     for attribute in ["href", "src", "id", "name"] {
         let pattern = format!(" {attribute}=\"");
@@ -248,7 +271,7 @@ fn attribute_values(html: &str) -> Vec<(String, String)> {
 }
 
 /// Undoes HTML entity and percent escaping in an attribute value.
-fn decode(value: &str) -> String {
+pub fn decode(value: &str) -> String {
     let unescaped = value
         .replace("&quot;", "\"")
         .replace("&#39;", "'")
@@ -284,7 +307,7 @@ fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     Ok(files)
 }
 
-fn collect(dir: &Path, extension: &str, files: &mut Vec<PathBuf>) -> Result<(), String> {
+pub fn collect(dir: &Path, extension: &str, files: &mut Vec<PathBuf>) -> Result<(), String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     for entry in entries.flatten() {

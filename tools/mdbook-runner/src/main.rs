@@ -13,9 +13,11 @@
 //!
 //! `mdbook-runner check BOOK_DIR` checks a built book (see `check.rs`).
 
+mod answers;
 mod cache;
 mod check;
 mod directive;
+mod external;
 mod preprocess;
 mod workspace;
 
