@@ -70,7 +70,7 @@ impl ArenaMap {
             "this page caps alignments at the arena size",
         )?;
         // The explorer's wording for a `(size, align)` that is not a `Layout`.
-        let layout = layout::explore(size, align)
+        let layout = crate::layout_rules::explore(size, align)
             .map_err(|problem| InputError::new(problem.to_string()))?
             .to_layout()
             .ok_or_else(|| {

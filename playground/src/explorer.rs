@@ -6,6 +6,7 @@ use std::alloc::Layout;
 use wasm_bindgen::prelude::*;
 
 use crate::input::{InputError, whole_number};
+use crate::layout_rules::{self, ARRAY_LEN};
 
 /// What a valid `(size, align)` means, as the explorer shows it.
 #[wasm_bindgen(getter_with_clone)]
@@ -34,7 +35,7 @@ pub fn explore_layout(size: &str, align: &str) -> Result<LayoutReport, InputErro
     let size = whole_number("size", size)?;
     let align = whole_number("alignment", align)?;
     let from_std = Layout::from_size_align(size, align);
-    let facts = layout::explore(size, align).map_err(|problem| {
+    let facts = layout_rules::explore(size, align).map_err(|problem| {
         InputError::new(format!(
             "{problem}. Layout::from_size_align({size}, {align}) returns {from_std:?}."
         ))
@@ -45,7 +46,7 @@ pub fn explore_layout(size: &str, align: &str) -> Result<LayoutReport, InputErro
         align: facts.align,
         padded_size: facts.padded_size,
         trailing_padding: facts.trailing_padding,
-        array_len: layout::ARRAY_LEN,
+        array_len: ARRAY_LEN,
         array_size: facts.array_size,
         from_size_align: format!("Ok({layout:?})"),
         pad_to_align: format!("{:?}", layout.pad_to_align()),

@@ -8,7 +8,8 @@
 //! - heap gauges ([`gauges`]): live and peak bytes and allocator calls;
 //! - the bump arena map ([`arena::ArenaMap`]): blocks, padding and fallbacks;
 //! - the budget guardrail ([`guardrail::run_budget`]): flag or refuse;
-//! - the layout explorer ([`explorer::explore_layout`]).
+//! - the layout explorer ([`explorer::explore_layout`]), which names the
+//!   rule of [`layout_rules`] a size and alignment break.
 //!
 //! Every exported function takes the page's text as it was typed and
 //! validates it here: bad input becomes a JavaScript `Error` with a message
@@ -19,6 +20,7 @@ pub mod explorer;
 pub mod gauges;
 pub mod guardrail;
 pub mod input;
+pub mod layout_rules;
 
 use budget::{BudgetAlloc, Policy};
 use peak::PeakAlloc;

@@ -1,5 +1,7 @@
 //! Installs the counting shim and watches one `Vec<u64>` come and go.
 
+use std::hint::black_box;
+
 use counting::{CountingAlloc, alloc_calls, live_bytes};
 
 // ANCHOR: install
@@ -13,7 +15,9 @@ fn main() {
     // stdout's buffer, which would show up in the counts.
     let calls_at_start = alloc_calls();
     let before = live_bytes();
-    let numbers: Vec<u64> = (0..1000).collect();
+    // `black_box` keeps the optimiser from removing or shrinking an
+    // allocation whose contents nobody reads.
+    let numbers: Vec<u64> = black_box((0..1000).collect());
     let with_vec = live_bytes();
     drop(numbers);
     let after = live_bytes();

@@ -1,10 +1,41 @@
 //! Prints what `Layout` says about a few types, a padded `#[repr(C)]`
-//! struct built field by field, and the two ways `from_size_align` fails.
+//! struct built field by field, and the ways building a `Layout` fails.
+//!
+//! Each part of the chapter runs one section (`types`, `record`, `extend`,
+//! `rules`); with no argument the program prints them all.
 
-use std::alloc::Layout;
+use std::alloc::{Layout, LayoutError};
 use std::mem::{offset_of, size_of};
+use std::process::ExitCode;
 
-use layout::{explore, place_fields};
+use layout::place_fields;
+
+/// The sections, in the chapter's order.
+const SECTIONS: [(&str, fn()); 4] = [
+    ("types", layouts_of_types),
+    ("record", padded_record),
+    ("extend", record_by_extend),
+    ("rules", refused_layouts),
+];
+
+fn show(label: &str, layout: Layout) {
+    println!(
+        "{label:<26} size={:<3} align={}",
+        layout.size(),
+        layout.align()
+    );
+}
+
+fn layouts_of_types() {
+    // ANCHOR: basics
+    show("[u64; 4]", Layout::new::<[u64; 4]>());
+    show("u8", Layout::new::<u8>());
+    match Layout::array::<u32>(10) {
+        Ok(array) => show("Layout::array::<u32>(10)", array),
+        Err(e) => println!("Layout::array::<u32>(10) failed: {e}"),
+    }
+    // ANCHOR_END: basics
+}
 
 // ANCHOR: record
 /// A struct whose fields do not line up on their own: the compiler must pad.
@@ -17,50 +48,19 @@ struct Reading {
 }
 // ANCHOR_END: record
 
-fn show(label: &str, layout: Layout) {
+fn padded_record() {
+    // ANCHOR: compiler
+    show("Layout::new::<Reading>()", Layout::new::<Reading>());
     println!(
-        "{label:<26} size={:<3} align={}",
-        layout.size(),
-        layout.align()
+        "offset_of! sensor={} value={} flags={}",
+        offset_of!(Reading, sensor),
+        offset_of!(Reading, value),
+        offset_of!(Reading, flags)
     );
+    // ANCHOR_END: compiler
 }
 
-fn main() {
-    // ANCHOR: basics
-    println!("== Layouts of types");
-    show("[u64; 4]", Layout::new::<[u64; 4]>());
-    show("u8", Layout::new::<u8>());
-    match Layout::array::<u32>(10) {
-        Ok(array) => show("Layout::array::<u32>(10)", array),
-        Err(e) => println!("Layout::array::<u32>(10) failed: {e}"),
-    }
-    // ANCHOR_END: basics
-
-    println!();
-    print_record();
-
-    // ANCHOR: errors
-    println!();
-    println!("== Layouts that Layout::from_size_align refuses");
-    let bad_requests = [
-        ("non-power-of-two alignment", 16, 3),
-        ("size that overflows when padded", isize::MAX as usize, 8),
-    ];
-    for (what, size, align) in bad_requests {
-        println!("from_size_align({size}, {align}), a {what}:");
-        match Layout::from_size_align(size, align) {
-            Ok(l) => println!("  unexpectedly valid: {l:?}"),
-            Err(e) => println!("  error: {e}"),
-        }
-        if let Err(problem) = explore(size, align) {
-            println!("  rule broken: {problem}");
-        }
-    }
-    // ANCHOR_END: errors
-}
-
-fn print_record() {
-    println!("== #[repr(C)] struct Reading {{ sensor: u8, value: u64, flags: u16 }}");
+fn record_by_extend() {
     // ANCHOR: extend
     let names = ["sensor", "value", "flags"];
     let fields = [
@@ -88,23 +88,73 @@ fn print_record() {
         record.unpadded_size, record.trailing_padding
     );
     show("Reading, built by extend", record.layout);
-    // ANCHOR_END: extend
-
-    // The compiler agrees with the hand-built layout.
-    show("Layout::new::<Reading>()", Layout::new::<Reading>());
-    let compiler_offsets = [
+    let ours: Vec<usize> = record.fields.iter().map(|f| f.offset).collect();
+    let compiler = [
         offset_of!(Reading, sensor),
         offset_of!(Reading, value),
         offset_of!(Reading, flags),
     ];
-    let ours: Vec<usize> = record.fields.iter().map(|f| f.offset).collect();
-    println!(
-        "offset_of! says {compiler_offsets:?}, size_of says {}: {}",
-        size_of::<Reading>(),
-        if ours == compiler_offsets && record.layout == Layout::new::<Reading>() {
-            "same as extend"
-        } else {
-            "DIFFERENT from extend"
+    let agree = ours == compiler && record.layout.size() == size_of::<Reading>();
+    println!("the compiler's offset_of! and size_of agree: {agree}");
+    // ANCHOR_END: extend
+}
+
+fn refused_layouts() {
+    // ANCHOR: errors
+    let requests = [
+        ("an alignment that is not a power of two", 16, 3),
+        (
+            "a size that passes isize::MAX when padded",
+            isize::MAX as usize,
+            8,
+        ),
+    ];
+    for (what, size, align) in requests {
+        println!("Layout::from_size_align({size}, {align}), {what}:");
+        outcome(Layout::from_size_align(size, align));
+    }
+    let count = usize::MAX / 4;
+    println!("Layout::array::<u64>({count}), a count times stride that overflows:");
+    outcome(Layout::array::<u64>(count));
+    // ANCHOR_END: errors
+}
+
+fn outcome(result: Result<Layout, LayoutError>) {
+    match result {
+        Ok(layout) => println!("  unexpectedly valid: {layout:?}"),
+        Err(e) => println!("  error: {e}"),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => {
+            for (index, (name, section)) in SECTIONS.into_iter().enumerate() {
+                if index > 0 {
+                    println!();
+                }
+                println!("== {name}");
+                section();
+            }
+            ExitCode::SUCCESS
         }
+        [name] => match SECTIONS.iter().find(|(known, _)| known == name) {
+            Some((_, section)) => {
+                section();
+                ExitCode::SUCCESS
+            }
+            None => unknown(name),
+        },
+        _ => unknown(&args.join(" ")),
+    }
+}
+
+fn unknown(what: &str) -> ExitCode {
+    let known: Vec<&str> = SECTIONS.iter().map(|(name, _)| *name).collect();
+    eprintln!(
+        "layout: no section `{what}`: run with no argument, or with one of: {}",
+        known.join(", ")
     );
+    ExitCode::from(2)
 }
