@@ -91,6 +91,10 @@ fn exhaustion_falls_back_to_system_and_frees_it() {
 }
 
 #[test]
+#[cfg_attr(
+    miri,
+    ignore = "Miri stops at an allocation it cannot serve instead of returning null"
+)]
 fn an_impossible_request_returns_null_without_touching_the_arena() {
     let bump = Box::new(BumpAlloc::<64>::new());
     let huge = layout(isize::MAX as usize - 4095, 4096);
@@ -168,7 +172,20 @@ fn align_up_rejects_bad_alignments_and_overflow() {
     assert_eq!(align_up(usize::MAX, 16), None);
 }
 
+/// Few cases under Miri, which runs each one thousands of times slower, and
+/// no failure file: Miri isolates the test from the file system.
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::default();
+    if cfg!(miri) {
+        config.cases = 4;
+        config.failure_persistence = None;
+    }
+    config
+}
+
 proptest! {
+    #![proptest_config(config())]
+
     #[test]
     fn address_rounding_is_always_aligned_and_minimal(
         base in (0usize..1 << 40).prop_map(|b| b * 16),

@@ -109,7 +109,20 @@ fn check_sequence(bump: &BumpAlloc<ARENA>, steps: &[Step]) -> Result<(), TestCas
     Ok(())
 }
 
+/// Few cases under Miri, which runs each one thousands of times slower, and
+/// no failure file: Miri isolates the test from the file system.
+fn config() -> ProptestConfig {
+    let mut config = ProptestConfig::default();
+    if cfg!(miri) {
+        config.cases = 4;
+        config.failure_persistence = None;
+    }
+    config
+}
+
 proptest! {
+    #![proptest_config(config())]
+
     #[test]
     fn ordinary_instance(steps in proptest::collection::vec(step(), 1..48)) {
         let bump = Box::new(BumpAlloc::<ARENA>::new());
