@@ -12,7 +12,9 @@ pub struct BumpArena {
 }
 
 // SAFETY: the region is only reached through blocks carved (or resized) by
-// an atomic update of `next`, so no two threads own the same bytes.
+// an atomic update of `next`, so no two threads own the same bytes at once;
+// bytes given back by a shrink are handed out again only after the shrink
+// happened-before (Release on the resize, Acquire on the claim).
 unsafe impl Sync for BumpArena {}
 
 impl BumpArena {
@@ -82,25 +84,40 @@ impl BumpArena {
 // SAFETY: blocks are disjoint (each comes from one successful atomic update
 // of `next`), lie inside the region and are aligned as asked; `realloc`
 // resizes a block in place only when it owns the end of the used part.
+// Bytes a shrink gives back were written by the shrinking thread: its
+// resize is a Release and every claim of bytes (allocation or growth) an
+// Acquire, so those writes happen-before the next owner's.
 unsafe impl GlobalAlloc for BumpArena {
+    // ANCHOR: alloc
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let base = self.base.addr();
-        let mut start = 0;
-        let claimed = self
-            .next
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |next| {
-                let addr = base.checked_add(next)?;
-                let aligned = addr.checked_next_multiple_of(layout.align())?;
-                let end = aligned.checked_add(layout.size())? - base;
-                start = aligned - base;
-                (end <= self.len).then_some(end)
-            });
-        match claimed {
-            // SAFETY: `start + size <= len`, so the block is inside the region.
-            Ok(_) => unsafe { self.base.add(start) },
-            Err(_) => std::ptr::null_mut(),
+        let mut next = self.next.load(Ordering::Relaxed);
+        loop {
+            // Align the address, not the offset, as the chapter's arena does.
+            let Some(start) = base
+                .checked_add(next)
+                .and_then(|addr| addr.checked_next_multiple_of(layout.align()))
+                .map(|addr| addr - base)
+            else {
+                return std::ptr::null_mut();
+            };
+            let Some(end) = start.checked_add(layout.size()).filter(|&end| end <= self.len) else {
+                return std::ptr::null_mut();
+            };
+            // Acquire on success: these bytes may have been given back by a
+            // shrink in another thread, whose writes to them must happen
+            // before ours. The failure value only feeds the next attempt.
+            match self
+                .next
+                .compare_exchange_weak(next, end, Ordering::Acquire, Ordering::Relaxed)
+            {
+                // SAFETY: `start + size <= len`: the block is in the region.
+                Ok(_) => return unsafe { self.base.add(start) },
+                Err(current) => next = current,
+            }
         }
     }
+    // ANCHOR_END: alloc
 
     unsafe fn dealloc(&self, _ptr: *mut u8, _layout: Layout) {
         // A bump arena frees nothing one by one.
@@ -113,10 +130,15 @@ unsafe impl GlobalAlloc for BumpArena {
             let new_end = start.checked_add(new_size).filter(|&end| end <= self.len);
             // Only if the block still ends where the next one would start:
             // a competing allocation in between makes this fail, and we copy.
+            // AcqRel on success. Release: a shrink gives bytes back that this
+            // thread wrote (and read); the next thread to claim them acquires
+            // `next` and so sees our accesses as finished before its own.
+            // Acquire: a growth claims bytes that another thread may have
+            // written before it shrank its block.
             if let Some(new_end) = new_end
                 && self
                     .next
-                    .compare_exchange(old_end, new_end, Ordering::Relaxed, Ordering::Relaxed)
+                    .compare_exchange(old_end, new_end, Ordering::AcqRel, Ordering::Relaxed)
                     .is_ok()
             {
                 return ptr;
