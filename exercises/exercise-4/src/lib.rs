@@ -1,28 +1,32 @@
-//! Exercise 4: a memory budget that refuses.
+//! Exercise 4: accounts under one shared budget.
 //!
-//! `Budget` must return null for any allocation that would take the live
-//! total past its limit, even when two threads race for the last bytes.
+//! A [`Pool`] owns the inner allocator and a limit for everybody together.
+//! Each [`Account`] draws on the pool and has a limit of its own, so one
+//! greedy part of a program cannot take the whole pool. An allocation
+//! through an account succeeds only if it fits BOTH limits, even when
+//! several threads ask at once; otherwise it returns null.
 //! Check your work with `cargo workbook check 4`.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::atomic::AtomicUsize;
 
-const NOT_SOLVED: &str = "not solved yet: implement `Budget::used`, and make `Budget::alloc` \
-     charge (or refuse) and `Budget::dealloc` give back — see the chapter \"A budget guardrail\", \
-     or run `cargo workbook hint 4`";
+const NOT_SOLVED: &str = "not solved yet: implement `Pool::used` and `Account::used`, make \
+     `Account::alloc` charge the account and the pool (or refuse, charging neither) and \
+     `Account::dealloc` give the bytes back to both — see the chapter \"A budget guardrail\", \
+     section \"Reserve first, in one atomic step\", or run `cargo workbook hint 4`";
 
-/// Wraps an allocator and refuses (returns null) any allocation that would
-/// take the live total past `limit` bytes.
+/// The inner allocator and the limit on the bytes live through all of its
+/// accounts together.
 // `used` is read once you implement the methods below.
 #[allow(dead_code)]
-pub struct Budget<A> {
+pub struct Pool<A> {
     inner: A,
     limit: usize,
     used: AtomicUsize,
 }
 
-impl<A> Budget<A> {
-    /// A budget of `limit` bytes over `inner`, nothing used yet.
+impl<A> Pool<A> {
+    /// A pool of `limit` bytes over `inner`, nothing used yet.
     pub const fn new(inner: A, limit: usize) -> Self {
         Self {
             inner,
@@ -31,31 +35,64 @@ impl<A> Budget<A> {
         }
     }
 
-    /// Bytes currently charged against the budget.
+    /// Bytes currently charged against the pool, by all accounts together.
     pub fn used(&self) -> usize {
         panic!("{NOT_SOLVED}")
     }
 
-    /// The most bytes that may be live at once.
+    /// The most bytes that may be live through all accounts at once.
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// A new account of `limit` bytes drawing on this pool.
+    pub const fn account(&self, limit: usize) -> Account<'_, A> {
+        Account {
+            pool: self,
+            limit,
+            used: AtomicUsize::new(0),
+        }
+    }
+}
+
+/// An allocator that draws on a [`Pool`] and may hold at most `limit` bytes
+/// of it at once.
+// `used` is read once you implement the methods below.
+#[allow(dead_code)]
+pub struct Account<'p, A> {
+    pool: &'p Pool<A>,
+    limit: usize,
+    used: AtomicUsize,
+}
+
+impl<A> Account<'_, A> {
+    /// Bytes currently charged against this account.
+    pub fn used(&self) -> usize {
+        panic!("{NOT_SOLVED}")
+    }
+
+    /// The most bytes this account may hold at once.
     pub fn limit(&self) -> usize {
         self.limit
     }
 }
 
-// SAFETY: every block comes from `inner` unchanged, so `inner`'s guarantees
-// hold; refusing with null is always allowed.
-unsafe impl<A: GlobalAlloc> GlobalAlloc for Budget<A> {
+// SAFETY: every block comes from the pool's inner allocator unchanged, so its
+// guarantees hold; refusing with null is always allowed.
+unsafe impl<A: GlobalAlloc> GlobalAlloc for Account<'_, A> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // TODO: charge `layout.size()` against the budget, or return null if
-        // it does not fit. Never panic or allocate in here.
+        // TODO: charge `layout.size()` to this account AND to the pool, or
+        // return null having charged neither. If the inner allocator then
+        // returns null, give both charges back. Never panic or allocate in
+        // here.
         // SAFETY: the caller upholds `alloc`'s contract for `layout`.
-        unsafe { self.inner.alloc(layout) }
+        unsafe { self.pool.inner.alloc(layout) }
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // TODO: give the bytes back to the budget.
-        // SAFETY: `ptr` came from this allocator, hence from `inner`, with
-        // `layout`, as the caller guarantees.
-        unsafe { self.inner.dealloc(ptr, layout) }
+        // TODO: give the bytes back to the account and to the pool.
+        // SAFETY: `ptr` came from this account, hence from the pool's inner
+        // allocator, with `layout`, as the caller guarantees.
+        unsafe { self.pool.inner.dealloc(ptr, layout) }
     }
 }
