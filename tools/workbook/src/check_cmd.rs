@@ -294,14 +294,22 @@ fn test_section<'a>(output: &'a str, name: &str) -> &'a str {
     &section[..end]
 }
 
-/// `path:line:column` of every `panicked at path:line:column:` line.
+/// `path:line:column` of every `panicked at path:line:column:` line, each
+/// once (two threads of one test may panic at the same place).
 fn panic_locations(text: &str) -> Vec<String> {
-    text.lines()
-        .filter_map(|line| {
-            let rest = &line[line.find("panicked at ")? + "panicked at ".len()..];
-            Some(rest.trim_end().trim_end_matches(':').to_owned())
-        })
-        .collect()
+    let mut found: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let Some(at) = line.find("panicked at ") else {
+            continue;
+        };
+        let location = line[at + "panicked at ".len()..]
+            .trim_end()
+            .trim_end_matches(':');
+        if !found.iter().any(|f| f == location) {
+            found.push(location.to_owned());
+        }
+    }
+    found
 }
 
 /// `test NAME ... ignored, REASON` lines.
@@ -335,7 +343,8 @@ fn report_hung(exercise: &Exercise, done: &Finished, list: &mut std::process::Co
     for (name, _) in &failed {
         println!("  FAIL  {name}");
     }
-    let listed = bounded::run(list, NATIVE_LIMIT)
+    // Listing runs the test programs too; one that hangs on start hangs here.
+    let listed = bounded::run(list, done.took.min(Duration::from_secs(60)))
         .map(|l| l.output)
         .unwrap_or_default();
     let (unfinished, not_started) = unfinished(&done.output, &listed);

@@ -4,6 +4,7 @@
 //! `cargo workbook test`. `cargo workbook miri --install` installs the
 //! pinned nightly and its Miri.
 
+use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -55,6 +56,8 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
         "building the tests of {} packages for Miri … ",
         packages.len()
     );
+    // The build takes a while: show the line before it starts.
+    let _ = std::io::stdout().flush();
     let mut build = miri::cargo(toolchain);
     build
         .current_dir(root)
