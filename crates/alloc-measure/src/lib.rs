@@ -72,6 +72,7 @@ struct Counters {
     peak: Cell<i64>,
 }
 
+// ANCHOR: tls
 thread_local! {
     static COUNTERS: Counters = const {
         Counters {
@@ -85,6 +86,7 @@ thread_local! {
         }
     };
 }
+// ANCHOR_END: tls
 
 #[inline]
 fn bump(cell: &Cell<u64>, by: u64) {
@@ -100,6 +102,7 @@ fn add_live(c: &Counters, delta: i64) {
     }
 }
 
+// ANCHOR: record
 /// Records an allocation of `size` bytes on the current thread.
 ///
 /// Allocation-free and panic-free: safe to call from inside `alloc`. During
@@ -112,6 +115,7 @@ pub fn record_alloc(size: usize) {
         add_live(c, size as i64);
     });
 }
+// ANCHOR_END: record
 
 /// Records a deallocation of `size` bytes on the current thread.
 #[inline]
