@@ -20,7 +20,12 @@ pub struct Finished {
     pub output: String,
     /// The exit status; `None` when the time limit stopped it.
     pub status: Option<ExitStatus>,
+    /// Wall-clock time.
     pub took: Duration,
+    /// Processor time the command and everything it started used (where
+    /// the platform says): unlike `took`, it does not grow when other work
+    /// shares the machine.
+    pub cpu: Option<Duration>,
 }
 
 impl Finished {
@@ -45,6 +50,7 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished, String> {
         .try_clone()
         .map_err(|e| format!("cannot create a pipe for `{shown}`: {e}"))?;
     let started = Instant::now();
+    let cpu_before = children_cpu();
     let spawned = cmd
         .stdin(Stdio::null())
         .stdout(writer)
@@ -75,6 +81,9 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished, String> {
         }
     };
     let took = started.elapsed();
+    let cpu = children_cpu()
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
     let bytes = collector
         .join()
         .map_err(|_| format!("reading the output of `{shown}` failed"))?;
@@ -82,7 +91,33 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished, String> {
         output: String::from_utf8_lossy(&bytes).into_owned(),
         status,
         took,
+        cpu,
     })
+}
+
+/// User and system time of every finished child process so far (children
+/// count their own children once they have waited for them).
+#[cfg(unix)]
+fn children_cpu() -> Option<Duration> {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: `usage` is valid for writes of one `rusage`, which
+    // `getrusage` fills completely when it returns 0.
+    let usage = unsafe {
+        if libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr()) != 0 {
+            return None;
+        }
+        usage.assume_init()
+    };
+    let time = |t: libc::timeval| {
+        Duration::from_secs(u64::try_from(t.tv_sec).ok()?)
+            .checked_add(Duration::from_micros(u64::try_from(t.tv_usec).ok()?))
+    };
+    time(usage.ru_utime)?.checked_add(time(usage.ru_stime)?)
+}
+
+#[cfg(not(unix))]
+fn children_cpu() -> Option<Duration> {
+    None
 }
 
 /// Kills `child` and all its descendants (cargo does not stop the test
@@ -151,6 +186,17 @@ mod tests {
         .expect("sh runs");
         assert!(done.success());
         assert_eq!(done.output, "one\ntwo\nthree\n");
+    }
+
+    #[test]
+    fn processor_time_of_the_command_is_measured() {
+        let done = run(
+            Command::new("sh").args(["-c", "i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done"]),
+            Duration::from_secs(120),
+        )
+        .expect("sh runs");
+        let cpu = done.cpu.expect("measured on unix");
+        assert!(cpu > Duration::from_millis(10), "{cpu:?}");
     }
 
     #[test]

@@ -67,7 +67,14 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
         build.args(["--package", package]);
     }
     let built = bounded::run(&mut build, BUILD_LIMIT)?;
-    println!("{:.1} s", built.took.as_secs_f64());
+    println!(
+        "{:.1} s{}",
+        built.took.as_secs_f64(),
+        built
+            .cpu
+            .map(|cpu| format!(" ({:.1} s of processor time)", cpu.as_secs_f64()))
+            .unwrap_or_default()
+    );
     if !built.success() {
         return Err(format!(
             "`{}` failed:\n{}",
@@ -76,6 +83,7 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
         ));
     }
 
+    let mut cpu = built.cpu.unwrap_or_default();
     let width = packages.iter().map(String::len).max().unwrap_or(0) + 18;
     let mut failed = Vec::new();
     for package in packages {
@@ -91,10 +99,14 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
             let done = bounded::run(&mut cmd, PACKAGE_LIMIT)?;
             let verdict = verdict(&done);
             println!(
-                "  {label:width$} {:4}  {:6.1} s",
+                "  {label:width$} {:4}  {:6.1} s{}",
                 if verdict.is_ok() { "pass" } else { "FAIL" },
-                done.took.as_secs_f64()
+                done.took.as_secs_f64(),
+                done.cpu
+                    .map(|cpu| format!(" ({:.1} s of processor time)", cpu.as_secs_f64()))
+                    .unwrap_or_default()
             );
+            cpu += done.cpu.unwrap_or_default();
             if let Err(why) = verdict {
                 let shown = miri::shown(toolchain, package, selection);
                 let why = explain_failure(root, package, &done.output, &why, &shown);
@@ -118,9 +130,10 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
     let took = started.elapsed();
     let passed = packages.len() - failed.len();
     println!(
-        "Miri: {passed} of {} packages pass, in {}",
+        "Miri: {passed} of {} packages pass, in {} ({} of processor time, building included)",
         packages.len(),
-        minutes(took)
+        minutes(took),
+        minutes(cpu)
     );
     if failed.is_empty() {
         Ok(())
