@@ -36,10 +36,14 @@ pub const PRINT_NARENAS_ARG: &str = "--print-narenas";
 /// Two of jemalloc's process-wide counters, in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MemoryStats {
-    /// Bytes the program has allocated and not freed.
+    /// `stats.allocated`: bytes in the blocks the program holds, each
+    /// counted at the size class jemalloc rounded it up to.
     pub allocated: usize,
-    /// Bytes of physical memory jemalloc holds (in pages it has touched),
-    /// including its own metadata and freed memory not yet returned.
+    /// `stats.resident`: at most this many bytes of jemalloc's pages are in
+    /// physical memory: its metadata, the pages of live blocks, and freed
+    /// pages it has not given back. A *maximum*: pages of a fresh mapping
+    /// that nobody has written yet count, though the kernel has not backed
+    /// them with memory.
     pub resident: usize,
 }
 
@@ -58,6 +62,16 @@ pub fn read_stats() -> Result<MemoryStats, Error> {
     })
 }
 // ANCHOR_END: read_stats
+
+/// What the operating system says this process has in physical memory right
+/// now (`VmRSS` in `/proc/self/status`), in bytes; `None` where there is no
+/// such file (anything but Linux) or it cannot be read.
+pub fn os_resident() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    let kib: usize = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
 
 /// Signed difference of two counters: `after - before`.
 pub fn change(before: usize, after: usize) -> i128 {

@@ -1,5 +1,7 @@
-//! The jemalloc chapter's program: jemalloc's counters around a 10 MiB
-//! vector, then which environment variable configures this jemalloc.
+//! The jemalloc chapter's program: jemalloc's counters and the operating
+//! system's resident memory around two 10 MiB vectors, one never written and
+//! one written in full, then which environment variable configures this
+//! jemalloc.
 
 use std::error::Error;
 use std::hint::black_box;
@@ -7,7 +9,7 @@ use std::process::ExitCode;
 
 use jemalloc_stats::{
     CONF_VAR, MemoryStats, PRINT_NARENAS_ARG, UNPREFIXED_CONF_VAR, change, narenas,
-    narenas_in_child, read_stats,
+    narenas_in_child, os_resident, read_stats,
 };
 
 // ANCHOR: global
@@ -17,36 +19,64 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 const TEN_MIB: usize = 10 * 1024 * 1024;
 
-fn print_row(label: &str, stats: MemoryStats) {
-    println!(
-        "  {label:<24} {:>12} {:>12}",
-        stats.allocated, stats.resident
-    );
+/// jemalloc's two counters and the operating system's resident set, read
+/// together.
+#[derive(Clone, Copy)]
+struct Reading {
+    jemalloc: MemoryStats,
+    os_resident: Option<usize>,
 }
 
-fn print_change(label: &str, from: MemoryStats, to: MemoryStats) {
+fn read() -> Result<Reading, Box<dyn Error>> {
+    // The OS first: reading its file allocates a little, and freeing that
+    // before jemalloc is asked keeps it out of `allocated`.
+    let os_resident = os_resident();
+    Ok(Reading {
+        jemalloc: read_stats()?,
+        os_resident,
+    })
+}
+
+fn print_change(label: &str, from: Reading, to: Reading) {
+    let os = match (from.os_resident, to.os_resident) {
+        (Some(a), Some(b)) => format!("{:+}", change(a, b)),
+        _ => "not available".to_owned(),
+    };
     println!(
-        "  {label:<24} {:>+12} {:>+12}",
-        change(from.allocated, to.allocated),
-        change(from.resident, to.resident)
+        "  {label:<34} {:>+15} {:>+15} {os:>14}",
+        change(from.jemalloc.allocated, to.jemalloc.allocated),
+        change(from.jemalloc.resident, to.jemalloc.resident),
     );
 }
 
 // ANCHOR: around_vec
-fn stats_around_a_vec() -> Result<(), Box<dyn Error>> {
-    println!("jemalloc statistics in bytes (epoch advanced before every read)");
-    println!("  {:<24} {:>12} {:>12}", "", "allocated", "resident");
-    let before = read_stats()?;
-    // Filled with ones, so every page is written and becomes resident.
-    let big = black_box(vec![1u8; TEN_MIB]);
-    let alive = read_stats()?;
-    drop(big);
-    let after = read_stats()?;
-    print_row("before", before);
-    print_row("10 MiB Vec<u8> alive", alive);
-    print_row("after drop", after);
-    print_change("change: alive - before", before, alive);
-    print_change("change: after - alive", alive, after);
+fn stats_around_two_vecs() -> Result<(), Box<dyn Error>> {
+    let start = read()?;
+    // Zeroed memory: jemalloc asks for fresh pages, which the kernel hands
+    // out as zeros, so nothing writes them.
+    let zeros = black_box(vec![0u8; TEN_MIB]);
+    let zeros_alive = read()?;
+    drop(zeros);
+    let zeros_gone = read()?;
+    // Every byte written, so every page really gets physical memory.
+    let ones = black_box(vec![1u8; TEN_MIB]);
+    let ones_alive = read()?;
+    drop(ones);
+    let ones_gone = read()?;
+
+    println!("Change in bytes; jemalloc's epoch is advanced before every read");
+    println!(
+        "  {:<34} {:>15} {:>15} {:>14}",
+        "", "stats.allocated", "stats.resident", "OS: VmRSS"
+    );
+    print_change("vec![0u8; 10 MiB], never written", start, zeros_alive);
+    print_change("  dropped", zeros_alive, zeros_gone);
+    print_change("vec![1u8; 10 MiB], all written", zeros_gone, ones_alive);
+    print_change("  dropped", ones_alive, ones_gone);
+    println!(
+        "stats.resident at the end: {} bytes, stats.allocated: {} bytes",
+        ones_gone.jemalloc.resident, ones_gone.jemalloc.allocated
+    );
     Ok(())
 }
 // ANCHOR_END: around_vec
@@ -75,7 +105,7 @@ fn which_variable_configures_jemalloc() -> Result<(), Box<dyn Error>> {
 fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     match args {
         [] => {
-            stats_around_a_vec()?;
+            stats_around_two_vecs()?;
             which_variable_configures_jemalloc()
         }
         [flag] if flag == PRINT_NARENAS_ARG => {

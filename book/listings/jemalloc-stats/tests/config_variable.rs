@@ -35,8 +35,9 @@ fn the_chapter_program_reports_both_variables() {
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     for label in [
-        "10 MiB Vec<u8> alive",
-        "after drop",
+        "vec![0u8; 10 MiB], never written",
+        "vec![1u8; 10 MiB], all written",
+        "stats.resident",
         "MALLOC_CONF=narenas:3",
         "_RJEM_MALLOC_CONF=narenas:3",
     ] {
