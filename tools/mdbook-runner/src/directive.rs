@@ -4,12 +4,18 @@
 //! {{#run PACKAGE [--bin NAME] [--expect-exit CODE] [--release] [--markdown] [-- ARGS...]}}
 //!                                                  alone on its line
 //! {{#pitfall CASE}}                                alone on its line
+//! {{#wrong-answer PACKAGE}}                        alone on its line
 //! {{#toolchain}}                                   anywhere (inline)
 //! ```
 //!
 //! `--release` builds and runs the program with the release profile (for
 //! timings). `--markdown` inserts its output as Markdown (tables, HTML)
 //! instead of in a ```` ```text ```` block.
+//!
+//! `{{#wrong-answer PACKAGE}}` runs a wrong answer of the gallery
+//! (`wrong-answers/exercise-N/<mistake>/`, package `wrong-N-<mistake>`) the
+//! way its metadata declares and shows the failure its exercise's tests
+//! produce; the build fails if they pass.
 //!
 //! Directives inside fenced code blocks or inline code spans, and escaped ones
 //! (`\{{#run ...}}`), are left alone so a chapter can show the syntax.
@@ -18,13 +24,14 @@ use std::ops::Range;
 
 /// The directive names this preprocessor owns; `{{#include}}` and the other
 /// mdBook built-ins are left to mdBook.
-pub const NAMES: [&str; 3] = ["run", "pitfall", "toolchain"];
+pub const NAMES: [&str; 4] = ["run", "pitfall", "toolchain", "wrong-answer"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Directive {
     Run(RunSpec),
     Pitfall { case: String },
     Toolchain,
+    WrongAnswer { package: String },
 }
 
 /// What `{{#run}}` asks for.
@@ -72,6 +79,7 @@ impl Directive {
             }
             Directive::Pitfall { case } => format!("{{{{#pitfall {case}}}}}"),
             Directive::Toolchain => "{{#toolchain}}".to_owned(),
+            Directive::WrongAnswer { package } => format!("{{{{#wrong-answer {package}}}}}"),
         }
     }
 
@@ -234,6 +242,18 @@ pub fn parse(raw: &str) -> Result<Directive, String> {
             )),
             _ => Err(format!(
                 "malformed `{raw}`: `{{{{#pitfall}}}}` takes exactly one case name"
+            )),
+        },
+        "wrong-answer" => match rest.as_slice() {
+            [package] => Ok(Directive::WrongAnswer {
+                package: (*package).to_owned(),
+            }),
+            [] => Err(format!(
+                "malformed `{raw}`: name the wrong answer's package, e.g. \
+                 `{{{{#wrong-answer wrong-3-load-then-store}}}}`"
+            )),
+            _ => Err(format!(
+                "malformed `{raw}`: `{{{{#wrong-answer}}}}` takes exactly one package name"
             )),
         },
         "toolchain" if rest.is_empty() => Ok(Directive::Toolchain),
@@ -437,6 +457,8 @@ mod tests {
             ("{{#pitfall}}", "name the case"),
             ("{{#pitfall a b}}", "exactly one case name"),
             ("{{#toolchain now}}", "takes no arguments"),
+            ("{{#wrong-answer}}", "name the wrong answer's package"),
+            ("{{#wrong-answer a b}}", "exactly one package name"),
             ("{{#run a", "unterminated directive"),
         ];
         for (raw, expected) in cases {
@@ -498,6 +520,21 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_answer_stands_alone_on_its_line() {
+        let text = "{{#wrong-answer wrong-3-load-then-store}}\nsee {{#wrong-answer wrong-3-x}}\n";
+        let (found, errors) = scan(text);
+        assert_eq!(
+            found[0].directive,
+            Directive::WrongAnswer {
+                package: "wrong-3-load-then-store".into()
+            }
+        );
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 2);
+        assert!(errors[0].message.contains("must stand alone on its line"));
+    }
+
+    #[test]
     fn text_around_directives_may_be_any_unicode() {
         let text = "— ünïcode — `é` {{#toolchain}} ✓\n{{#run a}}\n";
         let (found, errors) = scan(text);
@@ -521,6 +558,7 @@ mod tests {
             "{{#run a --markdown}}",
             "{{#pitfall c}}",
             "{{#toolchain}}",
+            "{{#wrong-answer wrong-3-load-then-store}}",
         ] {
             let directive = parse(raw).unwrap();
             assert_eq!(directive.canonical(), raw);

@@ -2,7 +2,6 @@
 //! every reason it cannot (each as `src/chapter.md:LINE: message`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
@@ -11,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use mdbook_preprocessor::PreprocessorContext;
 use mdbook_preprocessor::book::{Book, BookItem};
-use wait_timeout::ChildExt;
+use wrong_answer_check::run_with_timeout;
 
 use crate::cache::{Key, Store};
 use crate::directive::{self, Directive};
@@ -129,6 +128,80 @@ fn results_for(
     sites: BTreeMap<Directive, Vec<Site>>,
     timeout: Duration,
 ) -> Result<Results, String> {
+    let (wrong_answers, programs): (BTreeMap<_, _>, BTreeMap<_, _>) = sites
+        .into_iter()
+        .partition(|(d, _)| matches!(d, Directive::WrongAnswer { .. }));
+    let (mut results, mut errors) = if programs.is_empty() {
+        (BTreeMap::new(), Vec::new())
+    } else {
+        program_results(book_root, programs, timeout)?
+    };
+    if !wrong_answers.is_empty() {
+        let (shown, failed) = wrong_answer_results(book_root, wrong_answers, timeout)?;
+        results.extend(shown);
+        errors.extend(failed);
+    }
+    Ok((results, errors))
+}
+
+/// `{{#wrong-answer PACKAGE}}`: the failure each wrong answer's tests
+/// produce, proven by `wrong-answer-check` (the same code, and the same
+/// cache under the target directory, as the gallery step of
+/// `cargo workbook test`); an error where a wrong answer is not rejected.
+fn wrong_answer_results(
+    book_root: &Path,
+    sites: BTreeMap<Directive, Vec<Site>>,
+    timeout: Duration,
+) -> Result<Results, String> {
+    let root = Workspace::find(book_root)?.root;
+    let mut results = BTreeMap::new();
+    let mut errors = Vec::new();
+    let mut wanted = Vec::new();
+    for (directive, where_used) in sites {
+        let Directive::WrongAnswer { package } = &directive else {
+            continue;
+        };
+        match wrong_answer_check::by_package(&root, package) {
+            Ok(answer) => wanted.push((directive, where_used, answer)),
+            Err(e) => errors.extend(where_used.iter().map(|s| s.error(&e))),
+        }
+    }
+    let answers: Vec<_> = wanted.iter().map(|(_, _, a)| a.clone()).collect();
+    progress(&format!(
+        "proving {} wrong answer(s) rejected by their exercises' tests",
+        answers.len()
+    ));
+    let proofs = wrong_answer_check::prove_rejected(
+        &root,
+        &target_dir(&root),
+        &answers,
+        timeout,
+        &|message| progress(message),
+    );
+    for ((directive, where_used, answer), proof) in wanted.into_iter().zip(proofs) {
+        match proof {
+            Ok(rejection) => {
+                results.insert(directive, code_block(&rejection.report));
+            }
+            Err(e) => {
+                let message = format!(
+                    "`{}` cannot show {}'s failure: {e}",
+                    directive.canonical(),
+                    answer.package
+                );
+                errors.extend(where_used.iter().map(|s| s.error(&message)));
+            }
+        }
+    }
+    Ok((results, errors))
+}
+
+/// The programs `{{#run}}` and `{{#pitfall}}` run, and `{{#toolchain}}`.
+fn program_results(
+    book_root: &Path,
+    sites: BTreeMap<Directive, Vec<Site>>,
+    timeout: Duration,
+) -> Result<Results, String> {
     let rustc_version = rustc_version(book_root)?;
     let mut results = BTreeMap::new();
     let mut errors = Vec::new();
@@ -140,6 +213,8 @@ fn results_for(
                 results.insert(directive, rustc_version.clone());
                 continue;
             }
+            // Handled by `wrong_answer_results`.
+            Directive::WrongAnswer { .. } => continue,
             Directive::Run(spec) => (
                 spec.package.clone(),
                 spec.bin.clone(),
@@ -444,8 +519,14 @@ fn run_job(root: &Path, target_dir: &Path, job: &Job, timeout: Duration) -> Resu
         job.bin,
         job.args.join(" ")
     );
-    let (status, stdout, stderr) =
-        run_with_timeout(&mut cmd, timeout).map_err(|e| format!("`{}`: {e}", shown.trim_end()))?;
+    let (status, stdout, stderr) = run_with_timeout(&mut cmd, timeout).map_err(|e| {
+        let hint = if e.starts_with("still running") {
+            " (raise `[preprocessor.runner] timeout-secs` if it needs longer)"
+        } else {
+            ""
+        };
+        format!("`{}`: {e}{hint}", shown.trim_end())
+    })?;
     let code = status.code();
     let ended = code.map_or_else(|| status.to_string(), |c| format!("exited with status {c}"));
     match &job.directive {
@@ -483,67 +564,8 @@ fn run_job(root: &Path, target_dir: &Path, job: &Job, timeout: Duration) -> Resu
                 tail(stderr.as_bytes())
             ))
         }
-        Directive::Toolchain => Ok(stdout),
+        Directive::Toolchain | Directive::WrongAnswer { .. } => Ok(stdout),
     }
-}
-
-/// Runs `cmd`, reading both pipes while it runs; an error if it takes
-/// longer than `timeout`.
-fn run_with_timeout(
-    cmd: &mut Command,
-    timeout: Duration,
-) -> Result<(std::process::ExitStatus, String, String), String> {
-    // Its own process group, so a timeout stops the program and everything
-    // it started (cargo, the program, a compiler), not just cargo.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::process_group(cmd, 0);
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start: {e}"))?;
-    let readers = [
-        child
-            .stdout
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-        child
-            .stderr
-            .take()
-            .map(|p| Box::new(p) as Box<dyn Read + Send>),
-    ]
-    .map(|pipe| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut text);
-            }
-            String::from_utf8_lossy(&text).into_owned()
-        })
-    });
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            stop_group(&mut child);
-            return Err(format!(
-                "still running after {} s, stopped (raise `[preprocessor.runner] timeout-secs` if it needs longer)",
-                timeout.as_secs()
-            ));
-        }
-        Err(e) => return Err(format!("cannot wait for it: {e}")),
-    };
-    let [stdout, stderr] = readers.map(|r| r.join().unwrap_or_default());
-    Ok((status, stdout, stderr))
-}
-
-/// Stops `child` and, on Unix, the process group it leads.
-fn stop_group(child: &mut std::process::Child) {
-    #[cfg(unix)]
-    let _ = Command::new("kill")
-        .args(["-KILL", "--", &format!("-{}", child.id())])
-        .status();
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 /// The end of a long error output: the part that names the problem.

@@ -35,7 +35,21 @@ impl Fixture {
         self.preprocess_with(chapter, Config::default())
     }
 
-    fn preprocess_with(&self, chapter: &str, mut config: Config) -> (Output, Option<String>) {
+    fn preprocess_with(&self, chapter: &str, config: Config) -> (Output, Option<String>) {
+        self.run_preprocessor(runner_command(&self.book()), chapter, config)
+    }
+
+    /// Like `preprocess`, with a runner command of the test's making.
+    fn preprocess_command(&self, cmd: Command, chapter: &str) -> (Output, Option<String>) {
+        self.run_preprocessor(cmd, chapter, Config::default())
+    }
+
+    fn run_preprocessor(
+        &self,
+        mut cmd: Command,
+        chapter: &str,
+        mut config: Config,
+    ) -> (Output, Option<String>) {
         config.book.src = PathBuf::from("src");
         let ctx = PreprocessorContext::new(self.book(), config, "html".into());
         let mut book = Book::new();
@@ -47,7 +61,7 @@ impl Fixture {
         ));
         let input = serde_json::to_vec(&(&ctx, &book)).expect("serialise the input");
 
-        let mut child = runner_command(&self.book())
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -211,7 +225,7 @@ fn every_failure_names_file_and_line_and_fails_the_build() {
     assert_eq!(content, None);
     let err = stderr(&output);
     let expected = [
-        "src/chapter.md:1: package `countin` does not exist in the workspace (packages: broken, exits, hello, pitfalls)",
+        "src/chapter.md:1: package `countin` does not exist in the workspace (packages: broken, exits, hello, pitfalls, wrong-1-off-by-one, wrong-1-passes, wrong-1-racy)",
         "src/chapter.md:3: malformed `{{#run hello --expect-exit}}`: `--expect-exit` needs a value",
         "src/chapter.md:4: `cargo run -p exits --bin exits -- 4` exited with status 4, expected status 0 (if that failure is the point, write `--expect-exit 4`)",
         "exits: about to end with status 4",
@@ -245,6 +259,101 @@ fn a_program_that_runs_too_long_is_stopped_and_reported() {
         started.elapsed() < Duration::from_secs(300),
         "took {:?}",
         started.elapsed()
+    );
+}
+
+#[test]
+fn a_wrong_answer_shows_its_real_failure_and_one_that_passes_fails_the_build() {
+    let fixture = Fixture::new();
+    let chapter = "# Wrong answers\n\n{{#wrong-answer wrong-1-off-by-one}}\n";
+    let (output, content) = fixture.preprocess(chapter);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let content = content.expect("content");
+    assert!(
+        content.starts_with(
+            "# Wrong answers\n\n```text\ntest adds_small_numbers ... FAILED\n\
+             thread 'adds_small_numbers' panicked at exercises/exercise-1/tests/sums.rs:7:5:\n\
+             assertion `left == right` failed: 2 + 3 is 5\n  left: 6\n right: 5\n```"
+        ),
+        "{content}"
+    );
+    assert!(
+        !content.contains(&fixture.dir.path().display().to_string()),
+        "{content}"
+    );
+
+    // Proven once: a rebuild with the same inputs runs nothing.
+    let (warm, warm_content) = fixture.preprocess(chapter);
+    assert!(warm.status.success(), "{}", stderr(&warm));
+    assert_eq!(warm_content.as_deref(), Some(content.as_str()));
+    assert!(
+        stderr(&warm).contains("1 of 1 wrong answers proven before with the same inputs (cached)"),
+        "{}",
+        stderr(&warm)
+    );
+
+    let (output, content) = fixture.preprocess(
+        "# Wrong answers\n\n{{#wrong-answer wrong-1-passes}}\n\n{{#wrong-answer wrong-1-nothing}}\n\n{{#wrong-answer wrong-1-off-by-one x}}\n",
+    );
+    assert!(
+        !output.status.success(),
+        "a wrong answer that passes fails the build"
+    );
+    assert_eq!(content, None);
+    let err = stderr(&output);
+    for expected in [
+        "src/chapter.md:3: `{{#wrong-answer wrong-1-passes}}` cannot show wrong-1-passes's failure: \
+         wrong-1-passes PASSES its exercise's tests (2 passed with `cargo test -p wrong-1-passes --no-fail-fast`): \
+         they do not catch this mistake",
+        "src/chapter.md:5: no wrong answer `wrong-1-nothing`: wrong-answers/exercise-1/nothing/Cargo.toml does not exist",
+        "src/chapter.md:7: malformed `{{#wrong-answer wrong-1-off-by-one x}}`: `{{#wrong-answer}}` takes exactly one package name",
+        "error: the runner found 3 problem(s)",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+}
+
+/// The pinned nightly of the real workspace, if Miri is installed for it.
+fn miri_toolchain() -> Option<String> {
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml"))
+            .ok()?;
+    let line = manifest.lines().find(|l| l.starts_with("miri-toolchain"))?;
+    let toolchain = line.split('"').nth(1)?.to_owned();
+    let installed = Command::new("cargo")
+        .args([&format!("+{toolchain}"), "miri", "--version"])
+        .env_remove("RUSTUP_TOOLCHAIN")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    installed.then_some(toolchain)
+}
+
+#[test]
+fn a_wrong_answer_rejected_by_miri_shows_the_undefined_behaviour() {
+    let Some(toolchain) = miri_toolchain() else {
+        println!(
+            "skipped: Miri on the pinned nightly is not installed (`cargo workbook miri --install`)"
+        );
+        return;
+    };
+    let fixture = Fixture::new();
+    let mut cmd = runner_command(&fixture.book());
+    cmd.env("WORKBOOK_MIRI_TOOLCHAIN", &toolchain);
+    let (output, content) =
+        fixture.preprocess_command(cmd, "# Racy\n\n{{#wrong-answer wrong-1-racy}}\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let content = content.expect("content");
+    assert!(
+        content.contains("```text\ntest two_threads_count_to_two ... stopped by Miri (seed "),
+        "{content}"
+    );
+    assert!(
+        content.contains("error: Undefined Behavior: Data race detected between"),
+        "{content}"
+    );
+    assert!(
+        content.contains("wrong-answers/exercise-1/racy/src/lib.rs:"),
+        "{content}"
     );
 }
 

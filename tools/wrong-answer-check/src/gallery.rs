@@ -148,8 +148,12 @@ pub fn coverage(answers: &[WrongAnswer], exercises: u32, minimum: usize) -> Vec<
 }
 
 /// The pinned nightly for Miri: `[workspace.metadata.workbook]
-/// miri-toolchain` in the root manifest.
+/// miri-toolchain` in the root manifest, unless `WORKBOOK_MIRI_TOOLCHAIN`
+/// names another (as for `cargo workbook miri`).
 pub fn miri_toolchain(root: &Path) -> Result<String, String> {
+    if let Some(name) = std::env::var_os("WORKBOOK_MIRI_TOOLCHAIN") {
+        return Ok(name.to_string_lossy().into_owned());
+    }
     let manifest = read_manifest(&root.join("Cargo.toml"), "Cargo.toml")?;
     manifest
         .get("workspace")

@@ -53,6 +53,17 @@ fn panic_of(output: &str, name: &str) -> (String, String) {
         return (String::new(), String::new());
     };
     let section = &output[start + header.len()..];
+    if !section.lines().any(|l| l.contains("panicked at")) {
+        // No panic printed (the test returned an error, say): what the
+        // test printed is the message.
+        let printed = section
+            .lines()
+            .skip_while(|l| l.is_empty())
+            .take_while(|l| !l.starts_with("---- ") && !l.starts_with("failures:"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        return (String::new(), printed.trim_end().to_owned());
+    }
     let mut lines = section.lines().skip_while(|l| !l.contains("panicked at"));
     let panicked_at = lines.next().unwrap_or_default().to_owned();
     let message = lines
@@ -108,6 +119,14 @@ failures:
                         .into(),
             }]
         );
+    }
+
+    #[test]
+    fn a_failure_without_a_panic_shows_what_the_test_printed() {
+        let outcome = parse_libtest(
+            "test a ... FAILED\n\nfailures:\n\n---- a stdout ----\nError: \"lost\"\n\nfailures:\n    a\n",
+        );
+        assert_eq!(outcome.failed[0].message, "Error: \"lost\"");
     }
 
     #[test]
