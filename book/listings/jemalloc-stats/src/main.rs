@@ -1,7 +1,7 @@
 //! The jemalloc chapter's program: jemalloc's counters and the operating
 //! system's resident memory around two 10 MiB vectors, one never written and
 //! one written in full, then which environment variable configures this
-//! jemalloc.
+//! jemalloc. `stats` or `config` runs one part, as the chapter does.
 
 use std::error::Error;
 use std::hint::black_box;
@@ -85,7 +85,6 @@ fn stats_around_two_vecs() -> Result<(), Box<dyn Error>> {
 fn which_variable_configures_jemalloc() -> Result<(), Box<dyn Error>> {
     let exe = std::env::current_exe()?;
     let default = narenas_in_child(&exe, None)?;
-    println!();
     println!("opt.narenas as a child process sees it");
     println!("  {:<32} {default:>3}", "no configuration variable");
     for variable in [UNPREFIXED_CONF_VAR, CONF_VAR] {
@@ -106,14 +105,18 @@ fn run(args: &[String]) -> Result<(), Box<dyn Error>> {
     match args {
         [] => {
             stats_around_two_vecs()?;
+            println!();
             which_variable_configures_jemalloc()
         }
+        [section] if section == "stats" => stats_around_two_vecs(),
+        [section] if section == "config" => which_variable_configures_jemalloc(),
         [flag] if flag == PRINT_NARENAS_ARG => {
             println!("{}", narenas()?);
             Ok(())
         }
         _ => Err(format!(
-            "unexpected arguments {args:?}: run with no arguments, or with {PRINT_NARENAS_ARG}"
+            "unexpected arguments {args:?}: run with no arguments (both parts), \
+             `stats` or `config` (one part), or {PRINT_NARENAS_ARG}"
         )
         .into()),
     }

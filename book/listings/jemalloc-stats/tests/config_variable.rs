@@ -62,3 +62,22 @@ fn unknown_arguments_are_refused_with_a_clear_message() {
         "{stderr}"
     );
 }
+
+#[test]
+fn each_part_runs_alone_as_the_chapter_runs_it() {
+    for (part, present, absent) in [
+        ("stats", "stats.resident", "opt.narenas"),
+        ("config", "opt.narenas", "stats.resident"),
+    ] {
+        let output = Command::new(exe())
+            .arg(part)
+            .env_remove(CONF_VAR)
+            .env_remove(UNPREFIXED_CONF_VAR)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{part}: {output:?}");
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(stdout.contains(present), "{part} printed:\n{stdout}");
+        assert!(!stdout.contains(absent), "{part} printed:\n{stdout}");
+    }
+}
