@@ -8,6 +8,7 @@
 //! and writes the report ([`report`]).
 
 pub mod child;
+pub mod counting_global;
 pub mod faults;
 pub mod harness;
 pub mod report;
@@ -148,11 +149,13 @@ pub const ALLOCATORS: &[AllocatorSpec] = &[
     AllocatorSpec::everywhere("jemalloc", "`tikv_jemallocator::Jemalloc`"),
     AllocatorSpec::everywhere(
         "counting-global",
-        "`counting::CountingAlloc`: System plus process-wide atomic counters",
+        "`counting_global::CountingGlobal`: System plus process-wide atomic counters, \
+         `realloc` and `alloc_zeroed` forwarded",
     ),
     AllocatorSpec::everywhere(
         "counting-per-thread",
-        "`alloc_measure::PerThread<System>`: System plus thread-local counters",
+        "`alloc_measure::PerThread<System>`: System plus thread-local counters, \
+         `realloc` and `alloc_zeroed` forwarded",
     ),
     AllocatorSpec::everywhere(
         "bump",
