@@ -5,7 +5,6 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::thread;
 
 use peak::{ByteMeter, PeakAlloc};
 
@@ -165,35 +164,6 @@ fn instances_keep_separate_counts() {
         one.dealloc(block, bytes(256));
     }
     assert_eq!(two.alloc_calls(), 0);
-}
-
-#[test]
-fn threads_sharing_a_tracker_leave_it_balanced() {
-    const THREADS: usize = 4;
-    const ROUNDS: usize = 2000;
-    let tracker = PeakAlloc::new();
-    thread::scope(|s| {
-        for t in 0..THREADS {
-            let tracker = &tracker;
-            s.spawn(move || {
-                for round in 0..ROUNDS {
-                    let layout = bytes(8 + (round * 7 + t * 13) % 512);
-                    // SAFETY: non-zero size; freed at once with its layout.
-                    unsafe {
-                        let block = tracker.alloc(layout);
-                        assert!(!block.is_null());
-                        tracker.dealloc(block, layout);
-                    }
-                }
-            });
-        }
-    });
-    assert_eq!(tracker.live_bytes(), 0);
-    assert_eq!(tracker.alloc_calls(), THREADS * ROUNDS);
-    assert_eq!(tracker.dealloc_calls(), THREADS * ROUNDS);
-    // At most one block per thread is alive at once.
-    assert!(tracker.peak_bytes() <= THREADS * (8 + 511));
-    assert!(tracker.peak_bytes() >= 8);
 }
 
 #[test]
