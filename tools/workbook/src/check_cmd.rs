@@ -114,6 +114,14 @@ pub fn check(root: &Path, exercise: &Exercise, options: &Options) -> Result<bool
 }
 
 fn check_under_miri(root: &Path, exercise: &Exercise, options: &Options) -> Result<bool, String> {
+    if let Some(reason) = miri::skip_reason(root, exercise)? {
+        println!(
+            "Exercise {} does not run under Miri: {reason}. `cargo workbook check {}` runs \
+             its tests natively.",
+            exercise.number, exercise.number
+        );
+        return Ok(false);
+    }
     let toolchain = miri::toolchain(root)?;
     miri::ensure_ready(&toolchain)?;
     let package = exercise.package();

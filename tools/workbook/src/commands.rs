@@ -39,7 +39,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "list",
         usage: "list",
-        about: "every exercise with its chapter and status, and your progress",
+        about: "every exercise in order of difficulty: chapter, hints seen, status, progress",
         run: crate::list_cmd::run,
     },
     Command {
@@ -50,8 +50,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "hint",
-        usage: "hint N",
-        about: "show the hint for exercise N",
+        usage: crate::hint_cmd::USAGE,
+        about: "the next hint for exercise N, each more concrete (--all: the ones seen again)",
         run: crate::hint_cmd::run,
     },
     Command {
@@ -83,6 +83,12 @@ pub const COMMANDS: &[Command] = &[
         usage: crate::miri_cmd::USAGE,
         about: "run the allocator crates and solutions under Miri (--install: install Miri)",
         run: crate::miri_cmd::run,
+    },
+    Command {
+        name: "wrong-answers",
+        usage: "wrong-answers",
+        about: "prove every wrong solution in wrong-answers/ is rejected by its exercise's tests",
+        run: crate::wrong_answers::run,
     },
     Command {
         name: "help",

@@ -14,6 +14,10 @@ pub const NOT_SOLVED_MARKER: &str = "not solved yet";
 /// The metadata file, relative to the workspace root.
 pub const METADATA: &str = "exercises/exercises.toml";
 
+/// The book's index of the exercises, relative to the workspace root.
+#[cfg(test)]
+const INDEX: &str = "book/src/exercises/README.md";
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Exercise {
@@ -202,38 +206,16 @@ pub fn run_tests(root: &Path, package: &str) -> Result<TestRun, String> {
 }
 
 /// Reads `test NAME ... ok|FAILED` lines and each failure's panic message
-/// from libtest's (non-quiet) output.
+/// from libtest's (non-quiet) output (the same reading the wrong-answer
+/// gallery uses).
 pub fn parse_libtest(output: &str) -> (Vec<String>, Vec<(String, String)>) {
-    let mut passed = Vec::new();
-    let mut failed = Vec::new();
-    for line in output.lines() {
-        let Some(rest) = line.strip_prefix("test ") else {
-            continue;
-        };
-        if let Some(name) = rest.strip_suffix(" ... ok") {
-            passed.push(name.to_owned());
-        } else if let Some(name) = rest.strip_suffix(" ... FAILED") {
-            failed.push((name.to_owned(), failure_message(output, name)));
-        }
-    }
-    (passed, failed)
-}
-
-/// The panic message printed in the `---- NAME stdout ----` section.
-fn failure_message(output: &str, name: &str) -> String {
-    let header = format!("---- {name} stdout ----");
-    let Some(start) = output.find(&header) else {
-        return String::new();
-    };
-    let section = &output[start + header.len()..];
-    let mut lines = section.lines().skip_while(|l| !l.contains("panicked at"));
-    lines.next();
-    lines
-        .take_while(|l| {
-            !l.is_empty() && !l.starts_with("note:") && !l.starts_with("stack backtrace")
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
+    let outcome = wrong_answer_check::parse_libtest(output);
+    let failed = outcome
+        .failed
+        .into_iter()
+        .map(|f| (f.name, f.message))
+        .collect();
+    (outcome.passed, failed)
 }
 
 #[cfg(test)]
@@ -282,6 +264,35 @@ failures:
                 hints: Vec::new(),
             })
             .collect()
+    }
+
+    /// The book's exercise index tells the truth about the order: every
+    /// exercise's title, page and difficulty sentence, as the metadata has
+    /// them.
+    #[test]
+    fn the_books_index_shows_the_metadatas_order_and_difficulties() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let all = load(&root).expect("the metadata loads");
+        let index = std::fs::read_to_string(root.join(INDEX)).expect("read the exercise index");
+        let fold = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let folded = fold(&index);
+        for exercise in &all {
+            let n = exercise.number;
+            assert!(
+                index.contains(&format!("| {n} | [{}](exercise-{n}.md) |", exercise.title)),
+                "{INDEX}: the table's row {n} is [{}](exercise-{n}.md)",
+                exercise.title
+            );
+            assert!(
+                folded.contains(&format!(
+                    "{n}. **{}.** {}",
+                    exercise.title,
+                    fold(&exercise.difficulty)
+                )),
+                "{INDEX}: \"The order\" gives exercise {n}'s difficulty as {METADATA} does: {}",
+                exercise.difficulty
+            );
+        }
     }
 
     #[test]

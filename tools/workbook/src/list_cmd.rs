@@ -1,5 +1,6 @@
-//! `cargo workbook list`: every exercise, its chapter and whether its tests
-//! pass, and the overall progress.
+//! `cargo workbook list`: every exercise in order of difficulty, its
+//! chapter, how many of its hints you have seen, whether its tests pass,
+//! and why it sits where it does; then the overall progress.
 
 use std::path::Path;
 
@@ -51,20 +52,28 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let all = exercises::load(&root)?;
     println!("Running the tests of {} exercises …\n", all.len());
     let statuses = statuses(&root, &all)?;
+    let seen = crate::hint_cmd::load_seen(&root)?;
     let title_width = all.iter().map(|e| e.title.len()).max().unwrap_or(0);
     let chapter_width = all.iter().map(|e| e.chapter.len()).max().unwrap_or(0);
     println!(
-        "  #  {:title_width$}  {:chapter_width$}  status",
+        "  #  {:title_width$}  {:chapter_width$}  hints  status",
         "exercise", "chapter"
     );
     for (exercise, status) in all.iter().zip(&statuses) {
+        let used = seen.get(&exercise.number).copied().unwrap_or(0);
+        let hints = format!(
+            "{}/{}",
+            used.min(exercise.hints.len()),
+            exercise.hints.len()
+        );
         println!(
-            "  {}  {:title_width$}  {:chapter_width$}  {}",
+            "  {}  {:title_width$}  {:chapter_width$}  {hints:5}  {}",
             exercise.number,
             exercise.title,
             exercise.chapter,
             status.label()
         );
+        println!("     {}", one_line(&exercise.difficulty));
     }
     let solved = statuses.iter().filter(|s| **s == Status::Solved).count();
     println!("\n{solved}/{} solved", all.len());
@@ -82,4 +91,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
         None => println!("Every exercise is solved."),
     }
     Ok(())
+}
+
+/// A sentence from the metadata, its line breaks folded into spaces.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

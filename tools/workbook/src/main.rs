@@ -20,6 +20,7 @@ mod reset_cmd;
 mod test_cmd;
 mod tool_cache;
 mod watch_cmd;
+mod wrong_answers;
 
 use std::process::ExitCode;
 

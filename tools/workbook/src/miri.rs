@@ -58,8 +58,8 @@ pub fn toolchain(root: &Path) -> Result<String, String> {
         })
 }
 
-/// Every package the Miri step runs: the crates listed in `miri-packages`
-/// of the root manifest, then each exercise's reference solution (which runs
+/// The packages of the Miri step: the crates listed in `miri-packages` of
+/// the root manifest, then each exercise's reference solution (which runs
 /// the exercise's own tests), from the exercises' metadata.
 pub fn packages(root: &Path) -> Result<Vec<String>, String> {
     let listed = workbook_metadata(root)?
@@ -87,6 +87,35 @@ pub fn packages(root: &Path) -> Result<Vec<String>, String> {
             .map(Exercise::solution_package),
     );
     Ok(packages)
+}
+
+/// Why an exercise (and its solution) cannot run under Miri at all, if it
+/// cannot: `miri-skip = "reason"` under `[package.metadata.workbook]` in
+/// the solution's manifest.
+pub fn skip_reason(root: &Path, exercise: &Exercise) -> Result<Option<String>, String> {
+    let path = exercise.solution_dir().join("Cargo.toml");
+    let text = std::fs::read_to_string(root.join(&path))
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let manifest: toml::Table =
+        toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(manifest
+        .get("package")
+        .and_then(|p| p.get("metadata"))
+        .and_then(|m| m.get("workbook"))
+        .and_then(|w| w.get("miri-skip"))
+        .and_then(|r| r.as_str())
+        .map(str::to_owned))
+}
+
+/// For a package of the Miri step, why it is skipped, if it is.
+pub fn package_skip_reason(root: &Path, package: &str) -> Result<Option<String>, String> {
+    let Some(exercise) = exercises::load(root)?
+        .into_iter()
+        .find(|e| e.solution_package() == package)
+    else {
+        return Ok(None);
+    };
+    skip_reason(root, &exercise)
 }
 
 /// The command that installs what `cargo miri` needs, as a learner types it.
@@ -291,6 +320,10 @@ mod tests {
         for package in &packages {
             assert!(!package.is_empty());
         }
+        // Exercise 1 installs mimalloc, C code Miri cannot run.
+        let reason = package_skip_reason(&root, "solution-1").expect("readable");
+        assert!(reason.is_some_and(|r| r.contains("mimalloc")));
+        assert_eq!(package_skip_reason(&root, "layout"), Ok(None));
     }
 
     #[test]

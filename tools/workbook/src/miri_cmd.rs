@@ -48,9 +48,17 @@ pub fn step(root: &Path) -> Result<(), String> {
     run_packages(root, &toolchain, &miri::packages(root)?)
 }
 
-fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(), String> {
+fn run_packages(root: &Path, toolchain: &str, all: &[String]) -> Result<(), String> {
     miri::ensure_ready(toolchain)?;
     let started = Instant::now();
+    let width = all.iter().map(String::len).max().unwrap_or(0) + 18;
+    let mut packages = Vec::new();
+    for package in all {
+        match miri::package_skip_reason(root, package)? {
+            Some(reason) => println!("  {package:width$} skip  ({reason})"),
+            None => packages.push(package.as_str()),
+        }
+    }
 
     print!(
         "building the tests of {} packages for Miri … ",
@@ -63,18 +71,11 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
         .current_dir(root)
         .args(["miri", "test", "--no-run", "--quiet"])
         .env("MIRIFLAGS", miri::MIRIFLAGS);
-    for package in packages {
+    for package in &packages {
         build.args(["--package", package]);
     }
     let built = bounded::run(&mut build, BUILD_LIMIT)?;
-    println!(
-        "{:.1} s{}",
-        built.took.as_secs_f64(),
-        built
-            .cpu
-            .map(|cpu| format!(" ({:.1} s of processor time)", cpu.as_secs_f64()))
-            .unwrap_or_default()
-    );
+    println!("{}", timing(&built));
     if !built.success() {
         return Err(format!(
             "`{}` failed:\n{}",
@@ -84,13 +85,12 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
     }
 
     let mut cpu = built.cpu.unwrap_or_default();
-    let width = packages.iter().map(String::len).max().unwrap_or(0) + 18;
     let mut failed = Vec::new();
-    for package in packages {
+    for &package in &packages {
         let mut selection = Selection::All;
         loop {
             let label = match selection {
-                Selection::All => package.clone(),
+                Selection::All => package.to_owned(),
                 Selection::ThreadsOverSeeds => {
                     format!("{package} threads ×{}", miri::THREAD_SEEDS)
                 }
@@ -99,12 +99,9 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
             let done = bounded::run(&mut cmd, PACKAGE_LIMIT)?;
             let verdict = verdict(&done);
             println!(
-                "  {label:width$} {:4}  {:6.1} s{}",
+                "  {label:width$} {:4}  {}",
                 if verdict.is_ok() { "pass" } else { "FAIL" },
-                done.took.as_secs_f64(),
-                done.cpu
-                    .map(|cpu| format!(" ({:.1} s of processor time)", cpu.as_secs_f64()))
-                    .unwrap_or_default()
+                timing(&done)
             );
             cpu += done.cpu.unwrap_or_default();
             if let Err(why) = verdict {
@@ -127,12 +124,17 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
         }
     }
 
-    let took = started.elapsed();
     let passed = packages.len() - failed.len();
+    let skipped = all.len() - packages.len();
     println!(
-        "Miri: {passed} of {} packages pass, in {} ({} of processor time, building included)",
+        "Miri: {passed} of {} packages pass{}, in {} ({} of processor time, building included)",
         packages.len(),
-        minutes(took),
+        if skipped > 0 {
+            format!(" ({skipped} skipped)")
+        } else {
+            String::new()
+        },
+        minutes(started.elapsed()),
         minutes(cpu)
     );
     if failed.is_empty() {
@@ -145,6 +147,15 @@ fn run_packages(root: &Path, toolchain: &str, packages: &[String]) -> Result<(),
             failed.join("\n  ")
         ))
     }
+}
+
+/// `12.3 s (10.1 s of processor time)`.
+fn timing(done: &bounded::Finished) -> String {
+    let mut text = format!("{:6.1} s", done.took.as_secs_f64());
+    if let Some(cpu) = done.cpu {
+        text.push_str(&format!(" ({:.1} s of processor time)", cpu.as_secs_f64()));
+    }
+    text
 }
 
 /// Ok when the run passed; otherwise a first line saying how it failed.

@@ -602,7 +602,10 @@ mod tests {
         for kind in KINDS {
             let text = std::fs::read_to_string(src.join(kind.chapter))
                 .unwrap_or_else(|e| panic!("{}: {e}", kind.chapter));
-            let title = text.lines().next().unwrap_or_default();
+            let title = text
+                .lines()
+                .find(|l| l.starts_with("# "))
+                .unwrap_or_default();
             assert!(
                 title
                     .trim_start_matches("# ")

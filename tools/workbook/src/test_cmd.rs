@@ -53,6 +53,10 @@ const STEPS: &[Step] = &[
         run: crate::exercise_check::check,
     },
     Step {
+        name: "wrong answers: each rejected by its exercise's tests (natively or under Miri)",
+        run: crate::wrong_answers::check,
+    },
+    Step {
         name: "Miri: allocator crates and solutions, thread tests over several seeds",
         run: crate::miri_cmd::step,
     },
@@ -80,6 +84,9 @@ pub fn run(args: &[String]) -> Result<(), String> {
     for (name, outcome, took) in &results {
         let mark = if outcome.is_ok() { "pass" } else { "FAIL" };
         println!("  [{mark}] {name} ({:.1} s)", took.as_secs_f64());
+    }
+    if let Some(tally) = crate::wrong_answers::tally() {
+        println!("  {tally}");
     }
     let failed = results.iter().filter(|(_, o, _)| o.is_err()).count();
     if failed == 0 {
