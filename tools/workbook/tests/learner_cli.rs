@@ -82,14 +82,50 @@ impl Copy {
     }
 
     /// Solves exercise `number` the way a learner might: by writing the
-    /// reference solution's source over the stub.
+    /// reference solution's source over the stub, and its `[dependencies]`
+    /// (exercise 1 adds mimalloc) into the exercise's manifest.
     fn solve(&self, number: u32) {
         std::fs::copy(
             self.path(&format!("solutions/exercise-{number}/src/lib.rs")),
             self.path(&format!("exercises/exercise-{number}/src/lib.rs")),
         )
         .expect("copy the solution");
+        let read = |path: &str| std::fs::read_to_string(self.path(path)).expect("read a manifest");
+        let manifest = format!("exercises/exercise-{number}/Cargo.toml");
+        let theirs = read(&format!("solutions/exercise-{number}/Cargo.toml"));
+        let ours = read(&manifest);
+        if let (Some(wanted), Some(present)) = (
+            section(&theirs, "[dependencies]"),
+            section(&ours, "[dependencies]"),
+        ) {
+            std::fs::write(self.path(&manifest), ours.replacen(present, wanted, 1))
+                .expect("write the manifest");
+        }
     }
+
+    /// Exercise `number`'s hints, from the metadata.
+    fn hints(&self, number: usize) -> Vec<String> {
+        let text = std::fs::read_to_string(self.path("exercises/exercises.toml"))
+            .expect("read the metadata");
+        let metadata: toml::Table = toml::from_str(&text).expect("the metadata parses");
+        metadata["exercise"]
+            .as_array()
+            .expect("a list of exercises")[number - 1]["hints"]
+            .as_array()
+            .expect("hints")
+            .iter()
+            .map(|h| h.as_str().expect("a hint").trim().to_owned())
+            .collect()
+    }
+}
+
+/// The text of a manifest's `header` table, up to the next table.
+fn section<'a>(manifest: &'a str, header: &str) -> Option<&'a str> {
+    let start = manifest.find(&format!("\n{header}\n"))? + 1;
+    let length = manifest[start + header.len()..]
+        .find("\n[")
+        .map_or(manifest.len() - start, |end| end + header.len() + 1);
+    Some(&manifest[start..start + length])
 }
 
 fn git(dir: &Path, args: &[&str]) -> Output {
@@ -173,14 +209,65 @@ fn bad_input_is_refused_with_what_is_valid() {
 }
 
 #[test]
-fn hint_shows_the_exercise_and_its_hint() {
-    let out = workbook_in(&workspace(), "hint", &["hint", "3"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(text.starts_with("Exercise 3: "), "{text}");
+fn hints_escalate_one_per_call_and_are_remembered_outside_git() {
+    let copy = Copy::new("hint");
+    let hints = copy.hints(3);
+    let total = hints.len();
+    assert!(total >= 3, "exercise 3 has escalating hints: {hints:?}");
+    let all = copy.workbook(&["hint", "3", "--all"]);
     assert!(
-        text.contains("align"),
-        "the bump arena's hint is about alignment: {text}"
+        stdout(&all).contains("No hint seen yet. `cargo workbook hint 3` shows the first."),
+        "{}",
+        stdout(&all)
+    );
+    for (index, hint) in hints.iter().enumerate() {
+        let out = copy.workbook(&["hint", "3"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        assert!(text.starts_with("Exercise 3: "), "{text}");
+        assert!(
+            text.contains(&format!("Hint {} of {total}:\n{hint}\n", index + 1)),
+            "call {} shows hint {}: {text}",
+            index + 1,
+            index + 1
+        );
+        for later in &hints[index + 1..] {
+            assert!(!text.contains(later.as_str()), "no later hint yet: {text}");
+        }
+    }
+    let past_the_end = stdout(&copy.workbook(&["hint", "3"]));
+    assert!(
+        past_the_end.contains(&format!("Hint {total} of {total}:"))
+            && past_the_end.contains("there are no more"),
+        "{past_the_end}"
+    );
+    let again = stdout(&copy.workbook(&["hint", "3", "--all"]));
+    for (index, hint) in hints.iter().enumerate() {
+        assert!(
+            again.contains(&format!("Hint {} of {total}:\n{hint}\n", index + 1)),
+            "{again}"
+        );
+    }
+    // Another exercise counts on its own.
+    let other = stdout(&copy.workbook(&["hint", "4"]));
+    assert!(
+        other.contains(&format!("Hint 1 of {}:", copy.hints(4).len())),
+        "{other}"
+    );
+
+    let bad = copy.workbook(&["hint", "3", "--next"]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("unknown option `--next`"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let status = git(copy.dir.path(), &["status", "--porcelain"]);
+    assert!(
+        stdout(&status).is_empty(),
+        "the hints seen are the learner's own, ignored by git: {}",
+        stdout(&status)
     );
 }
 
@@ -196,6 +283,7 @@ fn list_counts_a_copied_solution_as_solved() {
     );
 
     copy.solve(3);
+    copy.workbook(&["hint", "3"]);
     let after = copy.workbook(&["list"]);
     let text = stdout(&after);
     assert!(text.contains("1/6 solved"), "{text}");
@@ -206,6 +294,10 @@ fn list_counts_a_copied_solution_as_solved() {
     assert!(
         row.trim_end().ends_with("solved") && !row.contains("not yet"),
         "{row}"
+    );
+    assert!(
+        row.contains(&format!(" 1/{} ", copy.hints(3).len())),
+        "one hint of exercise 3 seen: {row}"
     );
     assert!(text.contains("Next: exercise 1"), "{text}");
 }
@@ -294,16 +386,21 @@ fn compare_shows_the_difference_and_the_verdict() {
 #[test]
 fn check_names_what_is_left_then_says_it_passes() {
     let copy = Copy::new("check");
-    let out = copy.workbook(&["check", "1"]);
+    let out = copy.workbook(&["check", "2"]);
     let text = stdout(&out);
     assert!(!out.status.success(), "an unsolved exercise fails: {text}");
     assert!(
-        stderr(&out).contains("exercise 1 is not solved yet"),
+        stderr(&out).contains("exercise 2 is not solved yet"),
         "{}",
         stderr(&out)
     );
-    let tests = std::fs::read_to_string(copy.path("exercises/exercise-1/tests/peak.rs"))
-        .expect("read the exercise's tests");
+    let mut tests = String::new();
+    for entry in std::fs::read_dir(copy.path("exercises/exercise-2/tests")).expect("the tests") {
+        let path = entry.expect("an entry").path();
+        if path.extension().is_some_and(|e| e == "rs") {
+            tests.push_str(&std::fs::read_to_string(path).expect("read a test file"));
+        }
+    }
     let failing: Vec<&str> = text
         .lines()
         .filter_map(|l| l.trim_start().strip_prefix("FAIL  "))
@@ -322,17 +419,17 @@ fn check_names_what_is_left_then_says_it_passes() {
     );
     assert!(
         text.contains(&format!(
-            "{} left. Stuck? `cargo workbook hint 1`",
+            "{} left. Stuck? `cargo workbook hint 2`",
             failing.len()
         )),
         "{text}"
     );
 
-    copy.solve(1);
-    let out = copy.workbook(&["check", "1"]);
+    copy.solve(2);
+    let out = copy.workbook(&["check", "2"]);
     let text = stdout(&out);
     assert!(out.status.success(), "{text}{}", stderr(&out));
-    assert!(text.contains("exercise 1 is solved"), "{text}");
+    assert!(text.contains("exercise 2 is solved"), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
 }
 

@@ -24,7 +24,7 @@ pub use gallery::{
     GALLERY_DIR, MEMBER_GLOB, RejectedBy, WrongAnswer, by_package, coverage, discover,
     miri_toolchain,
 };
-pub use libtest::{TestOutcome, parse_libtest};
+pub use libtest::{Failure, TestOutcome, parse_libtest};
 pub use process::run_with_timeout;
 pub use prove::{Rejection, prove_rejected};
 pub use report::normalise;
