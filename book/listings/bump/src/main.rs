@@ -64,15 +64,18 @@ fn report(step: &str, block: *const u8, before: Usage) {
 struct CacheLine([u8; 64]);
 
 // ANCHOR: global_demo
-fn global_arena() {
-    // Read before anything prints: the first print allocates stdout's buffer.
-    let at_main = Usage::now();
+/// `at_main` is read as `main` starts, before reading the arguments or the
+/// first print allocate.
+fn global_arena(at_main: Usage) {
     println!("Part 1: BumpAlloc<{ARENA_SIZE}> as the global allocator");
     println!(
         "  used before main ran: {} bytes ({} of them padding)",
         at_main.used, at_main.padding
     );
-    println!("  used after the first println: {} bytes", GLOBAL.used());
+    println!(
+        "  used after reading the arguments and the first println: {} bytes",
+        GLOBAL.used()
+    );
 
     let before = Usage::now();
     let boxed = black_box(Box::new(42u64));
@@ -120,7 +123,6 @@ fn global_arena() {
 
 // ANCHOR: offset_demo
 fn why_align_the_address() {
-    println!();
     println!("Part 2: align the address, not the offset");
     let demo: UnderAligned<8192> = UnderAligned::new();
     let base = demo.bump.base_addr();
@@ -159,9 +161,24 @@ fn why_align_the_address() {
 }
 // ANCHOR_END: offset_demo
 
-fn main() {
-    global_arena();
-    why_align_the_address();
+/// With no argument both parts run; the chapter runs each part where it
+/// explains it: `global` or `alignment`.
+fn main() -> std::process::ExitCode {
+    let at_main = Usage::now();
+    match std::env::args().nth(1).as_deref() {
+        None => {
+            global_arena(at_main);
+            println!();
+            why_align_the_address();
+        }
+        Some("global") => global_arena(at_main),
+        Some("alignment") => why_align_the_address(),
+        Some(other) => {
+            eprintln!("bump: no part `{other}`: run with no argument, `global` or `alignment`");
+            return std::process::ExitCode::from(2);
+        }
+    }
+    std::process::ExitCode::SUCCESS
 }
 
 /// `1 request`, `2 requests`.
