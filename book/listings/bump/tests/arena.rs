@@ -124,10 +124,11 @@ fn zero_size_requests_take_no_space_and_are_aligned() {
 fn reset_makes_the_whole_arena_available_again() {
     let bump = Box::new(BumpAlloc::<128>::new());
     let first = alloc_checked(&bump, layout(100, 4));
-    alloc_checked(&bump, layout(100, 4));
+    let spilled = alloc_checked(&bump, layout(100, 4));
     assert_eq!(bump.fallback_count(), 1);
-    // SAFETY: single-threaded; `first` is not used after the reset. The
-    // fallback block is deliberately left live.
+    // SAFETY: single-threaded, so every use of `first` happens before the
+    // reset, and `first` is not used after it. The fallback block is
+    // deliberately left live: it is not an arena block.
     unsafe { bump.reset() };
     assert_eq!(
         (bump.used(), bump.padding_wasted(), bump.fallback_count()),
@@ -140,6 +141,9 @@ fn reset_makes_the_whole_arena_available_again() {
     );
     let again = alloc_checked(&bump, layout(100, 4));
     assert_eq!(again, first, "the arena starts over at offset 0");
+    // SAFETY: `spilled` came from `bump` with this layout and is freed once.
+    unsafe { bump.dealloc(spilled, layout(100, 4)) };
+    assert_eq!(bump.fallback_live(), 0, "dealloc still routes it to System");
 }
 
 #[test]
