@@ -207,7 +207,9 @@ pub fn install(toolchain: &str) -> Result<(), String> {
         Some(_) => {
             println!("installing {toolchain} with miri and rust-src …");
             let mut cmd = Command::new("rustup");
-            cmd.args(["toolchain", "install", toolchain, "--profile", "minimal"])
+            // rustup prints its own stack trace on errors when asked to.
+            cmd.env("RUST_BACKTRACE", "0")
+                .args(["toolchain", "install", toolchain, "--profile", "minimal"])
                 .args(["--component", "miri,rust-src"]);
             project::run_status(&mut cmd).map_err(|e| {
                 format!(
