@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use common::{Fresh, NOT_SOLVED, alloc, layout};
 use race_rounds::{Rounds, fill, first_mismatch};
 
-const ROUNDS: usize = if cfg!(miri) { 3 } else { 2000 };
+const ROUNDS: usize = if cfg!(miri) { 2 } else { 2000 };
 /// Allocations per thread per round.
 const OPS: usize = if cfg!(miri) { 6 } else { 32 };
 

@@ -50,6 +50,7 @@ impl FreeList {
         // SAFETY: (wrong) meant to be the only access to `head`, but two
         // threads can be here at once.
         let result = f(unsafe { &mut *self.head.get() });
+        // `Release`: hands all of the above to the next holder.
         self.locked.store(false, Ordering::Release);
         result
     }
@@ -94,7 +95,8 @@ pub struct Pool {
 
 // SAFETY: a block is owned by exactly one party at a time: carved once by
 // an atomic update of `carved`, then moved between users and the free lists
-// under each list's lock.
+// under each list's lock, whose Release/Acquire pair makes each owner's
+// accesses to the block happen before the next owner's.
 unsafe impl Sync for Pool {}
 
 impl Pool {

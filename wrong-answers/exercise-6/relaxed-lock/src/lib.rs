@@ -54,6 +54,7 @@ impl FreeList {
         // access to `head`, but without `Acquire` it does not order our
         // accesses after the previous holder's.
         let result = f(unsafe { &mut *self.head.get() });
+        // `Release`: hands all of the above to the next holder.
         self.locked.store(false, Ordering::Release);
         result
     }
@@ -99,7 +100,8 @@ pub struct Pool {
 
 // SAFETY: a block is owned by exactly one party at a time: carved once by
 // an atomic update of `carved`, then moved between users and the free lists
-// under each list's lock.
+// under each list's lock, whose Release/Acquire pair makes each owner's
+// accesses to the block happen before the next owner's.
 unsafe impl Sync for Pool {}
 
 impl Pool {

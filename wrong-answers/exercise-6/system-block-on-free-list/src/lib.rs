@@ -46,8 +46,13 @@ impl FreeList {
         {
             std::hint::spin_loop();
         }
-        // SAFETY: holding the lock gives us the only access to `head`.
+        // SAFETY: holding the lock gives us the only access to `head`. Our
+        // `Acquire` read the `false` of the previous holder's `Release`
+        // store, so everything it did before unlocking (moving the head,
+        // writing links, and its owner's writes into the blocks it pushed)
+        // happens before everything we do now.
         let result = f(unsafe { &mut *self.head.get() });
+        // `Release`: hands all of the above to the next holder.
         self.locked.store(false, Ordering::Release);
         result
     }
@@ -92,7 +97,8 @@ pub struct Pool {
 
 // SAFETY: a block is owned by exactly one party at a time: carved once by
 // an atomic update of `carved`, then moved between users and the free lists
-// under each list's lock.
+// under each list's lock, whose Release/Acquire pair makes each owner's
+// accesses to the block happen before the next owner's.
 unsafe impl Sync for Pool {}
 
 impl Pool {
