@@ -368,7 +368,10 @@ fn two_threads_never_share_a_byte() {
             blocks.sort_unstable();
             for pair in blocks.windows(2) {
                 assert!(
-                    pair[0].0.checked_add(SIZE).is_some_and(|end| end <= pair[1].0),
+                    pair[0]
+                        .0
+                        .checked_add(SIZE)
+                        .is_some_and(|end| end <= pair[1].0),
                     "round {round}: blocks at offsets {} and {} overlap",
                     state.region.offset_of(start.with_addr(pair[0].0)),
                     state.region.offset_of(start.with_addr(pair[1].0)),

@@ -190,7 +190,11 @@ struct Outcome<'a>(&'a AtomicU8);
 
 impl Drop for Outcome<'_> {
     fn drop(&mut self) {
-        let outcome = if std::thread::panicking() { PANICKED } else { FINISHED };
+        let outcome = if std::thread::panicking() {
+            PANICKED
+        } else {
+            FINISHED
+        };
         // Relaxed on purpose: this flag must not order anything, or it
         // would hide a missing happens-before in the arena.
         self.0.store(outcome, Ordering::Relaxed);
@@ -209,7 +213,10 @@ fn two_threads_reuse_a_shrunk_block_in_order() {
             let a = alloc(&arena, 64);
             mark(a, 64, 0xAA);
             let shrunk = realloc(&arena, a, 64, 8);
-            assert_eq!(shrunk, a, "shrinking the most recent block must not move it");
+            assert_eq!(
+                shrunk, a,
+                "shrinking the most recent block must not move it"
+            );
         });
         // The next owner: waits until the 56 bytes are given back, then
         // takes 8 of them and writes them.
@@ -326,7 +333,10 @@ fn two_threads_resizing_blocks_never_share_a_byte() {
             blocks.sort_unstable();
             for pair in blocks.windows(2) {
                 assert!(
-                    pair[0].0.checked_add(16).is_some_and(|end| end <= pair[1].0),
+                    pair[0]
+                        .0
+                        .checked_add(16)
+                        .is_some_and(|end| end <= pair[1].0),
                     "round {round}: live blocks at offsets {} and {} overlap",
                     state.region.offset_of(base.with_addr(pair[0].0)),
                     state.region.offset_of(base.with_addr(pair[1].0)),

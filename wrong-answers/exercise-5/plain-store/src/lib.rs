@@ -102,7 +102,10 @@ unsafe impl GlobalAlloc for BumpArena {
             else {
                 return std::ptr::null_mut();
             };
-            let Some(end) = start.checked_add(layout.size()).filter(|&end| end <= self.len) else {
+            let Some(end) = start
+                .checked_add(layout.size())
+                .filter(|&end| end <= self.len)
+            else {
                 return std::ptr::null_mut();
             };
             // Acquire on success: these bytes may have been given back by a
