@@ -224,7 +224,7 @@ pub fn vec_growth(count: u64, len: u64) -> u64 {
 // ANCHOR_END: vec_growth
 
 // ANCHOR: format_strings
-/// The article's program: `count` formatted strings collected into a Vec.
+/// A typical program: `count` formatted strings collected into a Vec.
 pub fn format_strings(count: u64) -> u64 {
     let rows: Vec<String> = (0..count).map(|i| format!("row-{i}")).collect();
     let rows = black_box(rows);
