@@ -98,7 +98,7 @@ pub fn run(cmd: &mut Command, limit: Duration) -> Result<Finished, String> {
 /// User and system time of every finished child process so far (children
 /// count their own children once they have waited for them).
 #[cfg(unix)]
-fn children_cpu() -> Option<Duration> {
+pub fn children_cpu() -> Option<Duration> {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
     // SAFETY: `usage` is valid for writes of one `rusage`, which
     // `getrusage` fills completely when it returns 0.
@@ -116,7 +116,7 @@ fn children_cpu() -> Option<Duration> {
 }
 
 #[cfg(not(unix))]
-fn children_cpu() -> Option<Duration> {
+pub fn children_cpu() -> Option<Duration> {
     None
 }
 

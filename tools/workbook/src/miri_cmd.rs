@@ -6,6 +6,8 @@
 
 use std::io::Write;
 use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::miri::{self, Selection};
@@ -51,6 +53,7 @@ pub fn step(root: &Path) -> Result<(), String> {
 fn run_packages(root: &Path, toolchain: &str, all: &[String]) -> Result<(), String> {
     miri::ensure_ready(toolchain)?;
     let started = Instant::now();
+    let children_cpu = bounded::children_cpu();
     let width = all.iter().map(String::len).max().unwrap_or(0) + 18;
     let mut packages = Vec::new();
     for package in all {
@@ -84,46 +87,30 @@ fn run_packages(root: &Path, toolchain: &str, all: &[String]) -> Result<(), Stri
         ));
     }
 
-    let mut cpu = built.cpu.unwrap_or_default();
-    let mut failed = Vec::new();
-    for &package in &packages {
-        let mut selection = Selection::All;
-        loop {
-            let label = match selection {
-                Selection::All => package.to_owned(),
-                Selection::ThreadsOverSeeds => {
-                    format!("{package} threads ×{}", miri::THREAD_SEEDS)
+    // Each package runs on one core (Miri is single-threaded; the seeds of
+    // a thread run share the cores): two packages at once on two cores.
+    // Cargo holds its lock only while building, so the runs do not wait.
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = AtomicUsize::new(0);
+    let failed = Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..jobs.min(packages.len()) {
+            scope.spawn(|| {
+                while let Some(&package) = packages.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let problems = run_one(root, toolchain, package, width);
+                    failed
+                        .lock()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner())
+                        .extend(problems);
                 }
-            };
-            let mut cmd = miri::test_command(root, toolchain, package, selection, false);
-            let done = bounded::run(&mut cmd, PACKAGE_LIMIT)?;
-            let verdict = verdict(&done);
-            println!(
-                "  {label:width$} {:4}  {}",
-                if verdict.is_ok() { "pass" } else { "FAIL" },
-                timing(&done)
-            );
-            cpu += done.cpu.unwrap_or_default();
-            if let Err(why) = verdict {
-                let shown = miri::shown(toolchain, package, selection);
-                let why = explain_failure(root, package, &done.output, &why, &shown);
-                for line in why.lines() {
-                    println!("      {line}");
-                }
-                failed.push(format!(
-                    "{label}: {}",
-                    why.lines().next().unwrap_or_default()
-                ));
-                break;
-            }
-            if selection == Selection::All && miri::ran_thread_tests(&done.output) {
-                selection = Selection::ThreadsOverSeeds;
-            } else {
-                break;
-            }
+            });
         }
-    }
+    });
+    let failed = failed
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
 
+    // `run_one` reports at most one failure per package.
     let passed = packages.len() - failed.len();
     let skipped = all.len() - packages.len();
     println!(
@@ -135,7 +122,11 @@ fn run_packages(root: &Path, toolchain: &str, all: &[String]) -> Result<(), Stri
             String::new()
         },
         minutes(started.elapsed()),
-        minutes(cpu)
+        minutes(children_cpu.map_or(Duration::ZERO, |before| {
+            bounded::children_cpu()
+                .unwrap_or_default()
+                .saturating_sub(before)
+        }))
     );
     if failed.is_empty() {
         Ok(())
@@ -146,6 +137,55 @@ fn run_packages(root: &Path, toolchain: &str, all: &[String]) -> Result<(), Stri
             packages.len(),
             failed.join("\n  ")
         ))
+    }
+}
+
+/// Runs one package's tests under Miri (then its thread tests over the
+/// seeds) and prints how each run went; returns the failure, if any (it
+/// stops at the first).
+fn run_one(root: &Path, toolchain: &str, package: &str, width: usize) -> Vec<String> {
+    let mut selection = Selection::All;
+    loop {
+        let label = match selection {
+            Selection::All => package.to_owned(),
+            Selection::ThreadsOverSeeds => {
+                format!("{package} threads ×{}", miri::THREAD_SEEDS)
+            }
+        };
+        let mut cmd = miri::test_command(root, toolchain, package, selection, false);
+        let done = match bounded::run(&mut cmd, PACKAGE_LIMIT) {
+            Ok(done) => done,
+            Err(e) => {
+                println!("  {label:width$} FAIL  {e}");
+                return vec![format!("{label}: {e}")];
+            }
+        };
+        let verdict = verdict(&done);
+        let mut text = format!(
+            "  {label:width$} {:4}  {:6.1} s",
+            if verdict.is_ok() { "pass" } else { "FAIL" },
+            done.took.as_secs_f64()
+        );
+        if let Err(why) = verdict {
+            let shown = miri::shown(toolchain, package, selection);
+            let why = explain_failure(root, package, &done.output, &why, &shown);
+            for line in why.lines() {
+                text.push_str("\n      ");
+                text.push_str(line);
+            }
+            // One print, so a block is not cut by the other package's lines.
+            println!("{text}");
+            return vec![format!(
+                "{label}: {}",
+                why.lines().next().unwrap_or_default()
+            )];
+        }
+        println!("{text}");
+        if selection == Selection::All && miri::ran_thread_tests(&done.output) {
+            selection = Selection::ThreadsOverSeeds;
+        } else {
+            return Vec::new();
+        }
     }
 }
 
