@@ -86,8 +86,8 @@ pub const COMMANDS: &[Command] = &[
     },
     Command {
         name: "wrong-answers",
-        usage: "wrong-answers",
-        about: "prove every wrong solution in wrong-answers/ is rejected by its exercise's tests",
+        usage: crate::wrong_answers::USAGE,
+        about: "prove every wrong solution in wrong-answers/ (or those named) is rejected by its exercise's tests",
         run: crate::wrong_answers::run,
     },
     Command {

@@ -15,7 +15,6 @@ use std::time::Duration;
 
 use wrong_answer_check::{RejectedBy, Rejection, WrongAnswer};
 
-use crate::commands::no_args;
 use crate::{exercises, project};
 
 /// Every exercise needs at least this many wrong answers.
@@ -33,9 +32,25 @@ pub fn tally() -> Option<String> {
     TALLY.lock().ok().and_then(|t| t.clone())
 }
 
+pub const USAGE: &str = "wrong-answers [PACKAGE ...]";
+
+/// `cargo workbook wrong-answers`: the whole gallery, or only the named
+/// wrong answers (`wrong-N-<mistake>`).
 pub fn run(args: &[String]) -> Result<(), String> {
-    no_args("wrong-answers", args)?;
-    check(&project::root()?)
+    let root = project::root()?;
+    if args.is_empty() {
+        return check(&root);
+    }
+    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
+        return Err(format!(
+            "unknown option `{flag}`; usage: cargo workbook {USAGE}"
+        ));
+    }
+    let answers = args
+        .iter()
+        .map(|package| wrong_answer_check::by_package(&root, package))
+        .collect::<Result<Vec<_>, _>>()?;
+    prove(&root, &answers, Vec::new())
 }
 
 /// Checks the whole gallery: its metadata, its coverage of the exercises,
@@ -44,12 +59,17 @@ pub fn check(root: &Path) -> Result<(), String> {
     let exercise_count = exercises::load(root)?.len();
     let answers = wrong_answer_check::discover(root).map_err(|errors| errors.join("\n"))?;
     let exercise_count = u32::try_from(exercise_count).unwrap_or(u32::MAX);
-    let mut problems = wrong_answer_check::coverage(&answers, exercise_count, MINIMUM_PER_EXERCISE);
+    let problems = wrong_answer_check::coverage(&answers, exercise_count, MINIMUM_PER_EXERCISE);
+    prove(root, &answers, problems)
+}
 
+/// Proves `answers` rejected and prints the tally; fails with every
+/// problem, those already found (`problems`) first.
+fn prove(root: &Path, answers: &[WrongAnswer], mut problems: Vec<String>) -> Result<(), String> {
     let results = wrong_answer_check::prove_rejected(
         root,
         &project::target_dir(root),
-        &answers,
+        answers,
         TIMEOUT,
         &|message| eprintln!("  [wrong answers] {message}"),
     );

@@ -351,6 +351,8 @@ impl<'a> Prover<'a> {
                         answer.package,
                         outcome.passed.len()
                     ))
+                } else if outcome.failed.is_empty() && aborted(&stderr) {
+                    self.aborted_test(answer)
                 } else {
                     let caught = caught(answer, &outcome, &stdout, &stderr)?;
                     Ok(Rejection {
@@ -368,6 +370,47 @@ impl<'a> Prover<'a> {
                 result
             })
             .collect()
+    }
+
+    /// A test binary that aborted (a non-unwinding panic, a failed unsafe
+    /// precondition) names no test when its tests run in parallel: run them
+    /// one at a time, and the test it stops in is the one that started last.
+    fn aborted_test(&self, answer: &WrongAnswer) -> Result<Rejection, String> {
+        let shown = format!(
+            "cargo test -p {} --no-fail-fast -- --test-threads=1",
+            answer.package
+        );
+        let mut cmd = self.cargo(
+            None,
+            &["test", "--no-fail-fast", "--package", &answer.package],
+        );
+        cmd.args(["--", "--test-threads=1"]);
+        let (_, stdout, stderr) = run_with_timeout(&mut cmd, self.timeout)
+            .map_err(|e| format!("{}: `{shown}`: {e}", answer.dir.display()))?;
+        let outcome = parse_libtest(&stdout);
+        let Some(test) = outcome.unfinished.clone().filter(|_| aborted(&stderr)) else {
+            // The abort did not happen again: judge this run instead.
+            let (names, failures) = caught(answer, &outcome, &stdout, &stderr)?;
+            return Ok(Rejection {
+                package: answer.package.clone(),
+                caught: names,
+                report: report::normalise(&report::native(&failures), self.root),
+                cached: false,
+            });
+        };
+        if !answer.caught_by.iter().any(|c| same_test(&test, c)) {
+            return Err(format!(
+                "{}: the tests aborted in `{test}`, which caught-by does not name ({})",
+                answer.package,
+                answer.caught_by.join(", ")
+            ));
+        }
+        Ok(Rejection {
+            package: answer.package.clone(),
+            caught: vec![test.clone()],
+            report: report::normalise(&report::aborted(&test, &stderr), self.root),
+            cached: false,
+        })
     }
 
     fn miri(&self, group: &[&WrongAnswer]) -> Vec<Result<Rejection, String>> {
@@ -535,6 +578,12 @@ fn caught<'o>(
         ));
     }
     Ok((failures.iter().map(|f| f.name.clone()).collect(), failures))
+}
+
+/// Whether a test process was killed by a signal (an abort) rather than
+/// ending with failed tests.
+fn aborted(stderr: &str) -> bool {
+    stderr.contains("process didn't exit successfully") && stderr.contains("(signal: ")
 }
 
 /// A libtest name (`module::name`) against a caught-by entry (a function

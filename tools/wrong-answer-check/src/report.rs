@@ -24,6 +24,23 @@ pub fn native(failures: &[&Failure]) -> String {
     blocks.join("\n\n")
 }
 
+/// A test process that aborted inside `test`: the panic that could not
+/// unwind, from its `panicked at` line to the end of its message.
+pub fn aborted(test: &str, stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut report = format!("test {test} ... aborted\n");
+    if let Some(start) = lines.iter().position(|l| l.contains("panicked at")) {
+        let body: Vec<&str> = lines[start..]
+            .iter()
+            .enumerate()
+            .take_while(|(i, l)| *i == 0 || !(l.is_empty() || l.starts_with("note:")))
+            .map(|(_, l)| *l)
+            .collect();
+        report.push_str(&capped(&body.join("\n")));
+    }
+    report.trim_end().to_owned()
+}
+
 /// Miri's report on `test`: from its `error:` headline (preferring
 /// "Undefined Behavior:") through the source spans, up to the generic help.
 pub fn miri(test: &str, seed: u64, stderr: &str) -> String {
@@ -178,6 +195,21 @@ mod tests {
         let report = native(&[&failure]);
         assert!(report.starts_with("test peak_is_exact ... FAILED\nthread 'peak_is_exact' panicked at tests/peak.rs:9:5:\nline 1\n"), "{report}");
         assert!(report.ends_with("line 14\n... (6 more lines)"), "{report}");
+    }
+
+    #[test]
+    fn an_abort_shows_the_panic_that_could_not_unwind() {
+        let stderr = "     Running tests/realloc.rs (target/debug/deps/realloc-1)\n\
+                      thread '<unnamed>' panicked at library/core/src/ptr/mod.rs:527:5:\n\
+                      unsafe precondition(s) violated: ptr::copy_nonoverlapping requires ...\n\
+                      \n\
+                      This indicates a bug in the program.\n";
+        assert_eq!(
+            aborted("two_threads", stderr),
+            "test two_threads ... aborted\n\
+             thread '<unnamed>' panicked at library/core/src/ptr/mod.rs:527:5:\n\
+             unsafe precondition(s) violated: ptr::copy_nonoverlapping requires ..."
+        );
     }
 
     #[test]
