@@ -115,12 +115,11 @@ pub fn check(root: &Path, exercise: &Exercise, options: &Options) -> Result<bool
 
 fn check_under_miri(root: &Path, exercise: &Exercise, options: &Options) -> Result<bool, String> {
     if let Some(reason) = miri::skip_reason(root, exercise)? {
-        println!(
-            "Exercise {} does not run under Miri: {reason}. `cargo workbook check {}` runs \
-             its tests natively.",
+        return Err(format!(
+            "exercise {} does not run under Miri: {reason}. `cargo workbook check {}` runs its \
+             tests natively.",
             exercise.number, exercise.number
-        );
-        return Ok(false);
+        ));
     }
     let toolchain = miri::toolchain(root)?;
     miri::ensure_ready(&toolchain)?;
@@ -146,9 +145,12 @@ fn check_under_miri(root: &Path, exercise: &Exercise, options: &Options) -> Resu
         let done = build_then_run(&mut build, &mut cmd, options.limit())?;
         let yours = your_code(exercise);
         if let Some(report) = miri_report::first_report(&done.output, Some(&yours)) {
-            // Tests that passed before the report are still worth seeing.
-            for name in exercises::parse_libtest(&done.output).0 {
-                println!("  pass  {name}");
+            // Tests that passed before the report are still worth seeing
+            // (a run over many seeds repeats them, interleaved).
+            if selection == Selection::All {
+                for name in exercises::parse_libtest(&done.output).0 {
+                    println!("  pass  {name}");
+                }
             }
             println!("\n{}", miri_report::explain(&report, root, &shown));
             return Ok(false);
@@ -160,6 +162,13 @@ fn check_under_miri(root: &Path, exercise: &Exercise, options: &Options) -> Resu
                 .env("MIRIFLAGS", miri::MIRIFLAGS);
             report_hung(exercise, &done, &mut list);
             return Ok(false);
+        }
+        if selection == Selection::ThreadsOverSeeds && done.success() {
+            println!(
+                "  pass  every test that starts threads, on all {} schedules",
+                miri::THREAD_SEEDS
+            );
+            break;
         }
         if !summarise(root, exercise, &done, true) {
             return Ok(false);
