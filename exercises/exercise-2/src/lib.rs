@@ -89,8 +89,9 @@ impl<A> ClassPeaks<A> {
     }
 
     /// Starts a new measurement window: every class's peak drops to what is
-    /// live in it now. Other threads may be allocating meanwhile: once it
-    /// returns, no class's peak may be below its live total.
+    /// live in it now. Other threads may be allocating meanwhile: once the
+    /// reset and the allocations running beside it have returned, no class's
+    /// peak may be below its live total.
     pub fn reset_peaks(&self) {
         panic!("{NOT_SOLVED}")
     }

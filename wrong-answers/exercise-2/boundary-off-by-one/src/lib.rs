@@ -108,11 +108,13 @@ impl<A> ClassPeaks<A> {
     /// live in it now.
     ///
     /// Call it where a phase of the program begins, to learn what that
-    /// phase needs. Other threads may allocate meanwhile: once it returns,
-    /// each peak is at least the live total of its class, and every total
-    /// reached after the reset is counted. An allocation that runs at the
-    /// same moment lands in one window or the other, and a reader running
-    /// at that moment may see a peak briefly below the live total.
+    /// phase needs. Other threads may allocate meanwhile, and none of their
+    /// totals is lost: once the reset and the allocations running beside it
+    /// have returned, each peak is at least the live total of its class,
+    /// and counts every total reached after the reset. An allocation that
+    /// runs at the same moment lands in one window or the other, and a
+    /// reader running at that moment may see a peak briefly below the live
+    /// total.
     pub fn reset_peaks(&self) {
         for (live, peak) in self.live.iter().zip(&self.peak) {
             // Lower the peak to a recent live total. A swap, not a store: as

@@ -83,16 +83,14 @@ impl<A> ClassPeaks<A> {
     // ANCHOR_END: readers
 
     // ANCHOR: count
+    // ANCHOR: mistake
     /// Counts `size` more live bytes in `class` and raises its peak.
     fn count(&self, class: SizeClass, size: usize) {
         let index = class as usize;
-        // `fetch_add` returns the total from BEFORE this addition: the total
-        // this block made is that plus `size`, whatever other threads do.
-        // ANCHOR: mistake
+        // A load, then a separate store: another thread may change the
+        // total in between, and its change is then overwritten.
         let before = self.live[index].load(Ordering::Relaxed);
-        // Another thread may have changed the total since the load.
         self.live[index].store(before.wrapping_add(size), Ordering::Relaxed);
-        // ANCHOR_END: mistake
         // `fetch_max` compares and stores in one step, so a higher total
         // recorded meanwhile by another thread is never overwritten.
         // `Release` pairs with the `Acquire` swap in `reset_peaks`.
@@ -107,6 +105,7 @@ impl<A> ClassPeaks<A> {
             Ordering::Relaxed,
         );
     }
+    // ANCHOR_END: mistake
     // ANCHOR_END: count
 
     // ANCHOR: reset
@@ -114,11 +113,13 @@ impl<A> ClassPeaks<A> {
     /// live in it now.
     ///
     /// Call it where a phase of the program begins, to learn what that
-    /// phase needs. Other threads may allocate meanwhile: once it returns,
-    /// each peak is at least the live total of its class, and every total
-    /// reached after the reset is counted. An allocation that runs at the
-    /// same moment lands in one window or the other, and a reader running
-    /// at that moment may see a peak briefly below the live total.
+    /// phase needs. Other threads may allocate meanwhile, and none of their
+    /// totals is lost: once the reset and the allocations running beside it
+    /// have returned, each peak is at least the live total of its class,
+    /// and counts every total reached after the reset. An allocation that
+    /// runs at the same moment lands in one window or the other, and a
+    /// reader running at that moment may see a peak briefly below the live
+    /// total.
     pub fn reset_peaks(&self) {
         for (live, peak) in self.live.iter().zip(&self.peak) {
             // Lower the peak to a recent live total. A swap, not a store: as
