@@ -3,6 +3,8 @@
 //! tests run in parallel.
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::mem::ManuallyDrop;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use exercise_2::{ClassPeaks, SizeClass};
@@ -13,17 +15,80 @@ fn layout(size: usize) -> Layout {
     Layout::from_size_align(size, 8).expect("a valid layout")
 }
 
-/// Allocates `size` bytes from `tracker`, failing the test on null.
-fn alloc<A: GlobalAlloc>(tracker: &ClassPeaks<A>, size: usize) -> *mut u8 {
-    // SAFETY: every size the tests use is non-zero.
-    let ptr = unsafe { tracker.alloc(layout(size)) };
-    assert!(!ptr.is_null(), "the inner allocator returned null");
-    ptr
+/// A block the test holds. Every inner allocator of these tests takes its
+/// blocks from `System`, so if a test fails before giving a block back
+/// through the tracker, dropping it frees it through `System`: a failing
+/// test leaks nothing (under Miri a leak would be reported before the
+/// test's own message).
+#[derive(Debug)]
+struct Owned {
+    ptr: NonNull<u8>,
+    layout: Layout,
 }
 
-fn dealloc<A: GlobalAlloc>(tracker: &ClassPeaks<A>, ptr: *mut u8, size: usize) {
-    // SAFETY: `ptr` came from `alloc` above with the same layout.
-    unsafe { tracker.dealloc(ptr, layout(size)) }
+impl Owned {
+    /// `ptr` from an allocation with `layout`, or `None` for null.
+    fn new(ptr: *mut u8, layout: Layout) -> Option<Self> {
+        NonNull::new(ptr).map(|ptr| Self { ptr, layout })
+    }
+
+    fn as_ptr(&self) -> *mut u8 {
+        self.ptr.as_ptr()
+    }
+
+    /// Gives the block up without freeing it: the tracker takes it back.
+    fn release(self) -> (*mut u8, Layout) {
+        let block = ManuallyDrop::new(self);
+        (block.ptr.as_ptr(), block.layout)
+    }
+}
+
+impl Drop for Owned {
+    fn drop(&mut self) {
+        // SAFETY: the block came from `System` (through the tracker and its
+        // inner allocator) with `layout`, and was not given back.
+        unsafe { System.dealloc(self.ptr.as_ptr(), self.layout) }
+    }
+}
+
+/// Allocates a block with `layout` from `tracker`, failing the test on null.
+fn alloc_with<A: GlobalAlloc>(tracker: &ClassPeaks<A>, layout: Layout) -> Owned {
+    // SAFETY: every layout the tests use has a non-zero size.
+    let ptr = unsafe { tracker.alloc(layout) };
+    Owned::new(ptr, layout).expect("the inner allocator returned null")
+}
+
+/// Allocates `size` bytes from `tracker`, failing the test on null.
+fn alloc<A: GlobalAlloc>(tracker: &ClassPeaks<A>, size: usize) -> Owned {
+    alloc_with(tracker, layout(size))
+}
+
+/// Gives `block` back through `tracker`.
+fn dealloc<A: GlobalAlloc>(tracker: &ClassPeaks<A>, block: Owned) {
+    let (ptr, layout) = block.release();
+    // SAFETY: `ptr` came from `tracker` with `layout`, and is freed once.
+    unsafe { tracker.dealloc(ptr, layout) }
+}
+
+/// Resizes `block` through `tracker`: the new block, or the old one when
+/// the tracker returned null (the old block is then still valid).
+fn realloc<A: GlobalAlloc>(
+    tracker: &ClassPeaks<A>,
+    block: Owned,
+    new_size: usize,
+) -> Result<Owned, Owned> {
+    // SAFETY: the block came from `tracker` with its layout; every new size
+    // the tests use is non-zero.
+    let ptr = unsafe { tracker.realloc(block.as_ptr(), block.layout, new_size) };
+    let new_layout = Layout::from_size_align(new_size, block.layout.align()).expect("a layout");
+    match Owned::new(ptr, new_layout) {
+        Some(grown) => {
+            // The old block is gone: `realloc` freed or reused it.
+            let _ = block.release();
+            Ok(grown)
+        }
+        None => Err(block),
+    }
 }
 
 /// `live` of every class, smallest first.
@@ -77,7 +142,7 @@ fn each_class_counts_its_own_live_and_peak_bytes() {
         "peaks per class: while nothing was freed, each peak is its class's live total (the \
          total AFTER the allocation, not the one `fetch_add` returns)"
     );
-    dealloc(&tracker, a, 64);
+    dealloc(&tracker, a);
     assert_eq!(
         (live(&tracker), peak(&tracker)),
         ([10, 65, 4096, 5000], [74, 65, 4096, 5000]),
@@ -91,18 +156,14 @@ fn each_class_counts_its_own_live_and_peak_bytes() {
     );
     // The class goes by the size alone; a large alignment does not move it.
     let aligned = Layout::from_size_align(16, 128).expect("a valid layout");
-    // SAFETY: the layout has a non-zero size.
-    let g = unsafe { tracker.alloc(aligned) };
-    assert!(!g.is_null());
+    let g = alloc_with(&tracker, aligned);
     assert_eq!(
         live(&tracker),
         [56, 65, 4096, 5000],
         "a 16-byte block aligned to 128 is Small: classes go by size"
     );
-    // SAFETY: `g` came from `tracker.alloc(aligned)`.
-    unsafe { tracker.dealloc(g, aligned) };
-    for (ptr, size) in [(b, 65), (c, 4096), (d, 5000), (e, 10), (f, 30)] {
-        dealloc(&tracker, ptr, size);
+    for block in [g, b, c, d, e, f] {
+        dealloc(&tracker, block);
     }
     assert_eq!(
         (live(&tracker), peak(&tracker)),
@@ -116,7 +177,7 @@ fn reset_peaks_starts_a_new_window_in_every_class() {
     let tracker = ClassPeaks::new(System);
     let big = alloc(&tracker, 1000);
     let small = alloc(&tracker, 24);
-    dealloc(&tracker, big, 1000);
+    dealloc(&tracker, big);
     assert_eq!(peak(&tracker), [24, 0, 1000, 0], "peaks before the reset");
     tracker.reset_peaks();
     assert_eq!(
@@ -131,8 +192,8 @@ fn reset_peaks_starts_a_new_window_in_every_class() {
         [32, 0, 600, 0],
         "the new window counts from the reset"
     );
-    for (ptr, size) in [(small, 24), (more, 8), (large, 600)] {
-        dealloc(&tracker, ptr, size);
+    for block in [small, more, large] {
+        dealloc(&tracker, block);
     }
 }
 
@@ -189,9 +250,9 @@ fn alloc_zeroed_is_forwarded_and_counted() {
     let size = 4096;
     // SAFETY: the layout has a non-zero size.
     let ptr = unsafe { tracker.alloc_zeroed(layout(size)) };
-    assert!(!ptr.is_null());
-    // SAFETY: `ptr` is valid for `size` initialised (zeroed) bytes.
-    let bytes = unsafe { std::slice::from_raw_parts(ptr, size) };
+    let block = Owned::new(ptr, layout(size)).expect("the inner allocator returned null");
+    // SAFETY: the block is valid for `size` initialised (zeroed) bytes.
+    let bytes = unsafe { std::slice::from_raw_parts(block.as_ptr(), size) };
     assert!(
         bytes.iter().all(|&b| b == 0),
         "alloc_zeroed must return zeroed memory"
@@ -208,7 +269,7 @@ fn alloc_zeroed_is_forwarded_and_counted() {
          inner allocator's `alloc_zeroed` (the default calls `alloc` and writes the zeros by \
          hand) — `cargo workbook hint 2`"
     );
-    dealloc(&tracker, ptr, size);
+    dealloc(&tracker, block);
     assert_eq!(live(&tracker), [0; 4]);
 }
 
@@ -216,15 +277,13 @@ fn alloc_zeroed_is_forwarded_and_counted() {
 fn realloc_is_forwarded_and_moves_the_bytes_between_classes() {
     let calls = Calls::default();
     let tracker = ClassPeaks::new(Spy(&calls));
-    let ptr = alloc(&tracker, 48);
+    let block = alloc(&tracker, 48);
     // SAFETY: the block has 48 writable bytes.
-    unsafe { ptr.write_bytes(0xA5, 48) };
+    unsafe { block.as_ptr().write_bytes(0xA5, 48) };
 
-    // SAFETY: `ptr` came from `tracker` with `layout(48)`; 100 is non-zero.
-    let ptr = unsafe { tracker.realloc(ptr, layout(48), 100) };
-    assert!(!ptr.is_null(), "the inner allocator returned null");
+    let block = realloc(&tracker, block, 100).expect("the inner allocator returned null");
     // SAFETY: the first 48 of the 100 bytes were copied from the old block.
-    let kept = unsafe { std::slice::from_raw_parts(ptr, 48) };
+    let kept = unsafe { std::slice::from_raw_parts(block.as_ptr(), 48) };
     assert!(
         kept.iter().all(|&b| b == 0xA5),
         "realloc must keep the block's contents"
@@ -235,9 +294,7 @@ fn realloc_is_forwarded_and_moves_the_bytes_between_classes() {
         "(live, peak) per class after growing 48 -> 100 bytes: the block leaves Small for Medium"
     );
 
-    // SAFETY: as above, with the block's current size.
-    let ptr = unsafe { tracker.realloc(ptr, layout(100), 400) };
-    assert!(!ptr.is_null(), "the inner allocator returned null");
+    let block = realloc(&tracker, block, 400).expect("the inner allocator returned null");
     assert_eq!(
         (live(&tracker), peak(&tracker)),
         ([0, 400, 0, 0], [48, 400, 0, 0]),
@@ -245,9 +302,7 @@ fn realloc_is_forwarded_and_moves_the_bytes_between_classes() {
          bytes, never 100 and 400 counted at once"
     );
 
-    // SAFETY: as above.
-    let ptr = unsafe { tracker.realloc(ptr, layout(400), 64) };
-    assert!(!ptr.is_null(), "the inner allocator returned null");
+    let block = realloc(&tracker, block, 64).expect("the inner allocator returned null");
     assert_eq!(
         (live(&tracker), peak(&tracker)),
         ([64, 0, 0, 0], [64, 400, 0, 0]),
@@ -260,7 +315,7 @@ fn realloc_is_forwarded_and_moves_the_bytes_between_classes() {
          allocator's `realloc` (the default allocates a new block, copies and frees) — \
          `cargo workbook hint 2`"
     );
-    dealloc(&tracker, ptr, 64);
+    dealloc(&tracker, block);
     assert_eq!(live(&tracker), [0; 4]);
 }
 
@@ -315,17 +370,16 @@ fn a_refused_request_counts_nothing() {
         ([0; 4], [0; 4]),
         "(live, peak) per class after two refused allocations: a null block holds no bytes"
     );
-    let ptr = alloc(&tracker, 100);
-    // SAFETY: `ptr` came from `tracker` with `layout(100)`; the size is
-    // non-zero. On null the old block stays valid and ours.
-    let grown = unsafe { tracker.realloc(ptr, layout(100), 10_000) };
-    assert!(grown.is_null());
+    let block = alloc(&tracker, 100);
+    let Err(block) = realloc(&tracker, block, 10_000) else {
+        panic!("the inner allocator refuses more than 4096 bytes, yet realloc succeeded")
+    };
     assert_eq!(
         (live(&tracker), peak(&tracker)),
         ([0, 100, 0, 0], [0, 100, 0, 0]),
         "(live, peak) per class after a refused realloc: the old block is still there, at its \
          old size"
     );
-    dealloc(&tracker, ptr, 100);
+    dealloc(&tracker, block);
     assert_eq!(live(&tracker), [0; 4]);
 }
