@@ -400,7 +400,8 @@ fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
     assert!(page.contains("hello from the fixture, args: []"), "{page}");
 
     let check = runner_command(&fixture.book())
-        .args(["check", "."])
+        .arg("check")
+        .arg(fixture.book())
         .output()
         .unwrap();
     assert!(check.status.success(), "{}", stderr(&check));
@@ -419,7 +420,8 @@ fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
     );
 
     let check = runner_command(&fixture.book())
-        .args(["check", "."])
+        .arg("check")
+        .arg(fixture.book())
         .output()
         .unwrap();
     assert!(!check.status.success());
