@@ -9,6 +9,8 @@
 //!   `fetch_max`, so a smaller total can overwrite a larger one.
 //! - [`RacyReset`] resets the peak with "load live, store it as the peak",
 //!   so an allocation that lands in between is lost from the peak.
+//! - [`StaleReset`] stores first, as it should, but re-reads the live total
+//!   with a plain load, which may return a total older than the store.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::panic::{self, AssertUnwindSafe};
@@ -254,6 +256,50 @@ impl Meter for RacyReset {
 fn threads_test_rejects_a_reset_that_loads_then_stores() {
     expect_rejection("load live, store it as the peak", || {
         reset_race::<RacyReset>(WRONG_ROUNDS)
+    });
+}
+
+/// [`ByteMeter`] with the second read of the live total a plain load
+/// instead of a read-modify-write. A load may return a total older than an
+/// addition whose `fetch_max` the store has already overwritten: even x86
+/// lets a load run ahead of an earlier store to another address.
+#[derive(Default)]
+struct StaleReset {
+    live: AtomicUsize,
+    peak: AtomicUsize,
+}
+
+impl Meter for StaleReset {
+    fn add(&self, size: usize) -> usize {
+        let previous = self.live.fetch_add(size, Ordering::Acquire);
+        let now = previous.wrapping_add(size);
+        self.peak.fetch_max(now, Ordering::Relaxed);
+        now
+    }
+    fn sub(&self, size: usize) {
+        self.live.fetch_sub(size, Ordering::Relaxed);
+    }
+    fn live(&self) -> usize {
+        self.live.load(Ordering::Relaxed)
+    }
+    fn peak(&self) -> usize {
+        self.peak.load(Ordering::Relaxed)
+    }
+    fn reset_peak(&self) {
+        self.peak.store(self.live(), Ordering::Relaxed);
+        // THE MISTAKE: a load may read a stale total; only a
+        // read-modify-write is sure to read the latest one.
+        let now = self.live.load(Ordering::Relaxed);
+        self.peak.fetch_max(now, Ordering::Relaxed);
+    }
+}
+
+/// Caught natively (the load runs ahead of the store still in the store
+/// buffer) and under Miri (a `Relaxed` load may return an older value).
+#[test]
+fn threads_test_rejects_a_reset_that_rereads_with_a_plain_load() {
+    expect_rejection("a plain load to re-read the live total", || {
+        reset_race::<StaleReset>(WRONG_ROUNDS)
     });
 }
 
