@@ -40,7 +40,9 @@ pub fn check(book_dir: &Path) -> Result<(), Vec<String>> {
     errors.extend(unused_listings(&book_dir.join("listings"), &sources)?);
     errors.extend(broken_links(&build)?);
     errors.extend(external_links(book_dir, &build)?);
-    let root = book_dir.parent().unwrap_or(book_dir);
+    // `check .` names the book by a relative path whose parent is empty.
+    let book_dir_absolute = std::path::absolute(book_dir).unwrap_or_else(|_| book_dir.into());
+    let root = book_dir_absolute.parent().unwrap_or(&book_dir_absolute);
     errors.extend(crate::answers::answers_in_chapters(root, &src, &build)?);
     if errors.is_empty() {
         Ok(())
