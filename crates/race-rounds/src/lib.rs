@@ -89,6 +89,12 @@ impl Rounds {
     /// order). A panic in `body` or `verify` fails the test with its own
     /// message.
     ///
+    /// The state moves into `verify`. When blocks handed out during the
+    /// round point into it, keep the memory behind an `Arc` (or a reference
+    /// the test owns) rather than a `Box`: moving a `Box` asserts it is the
+    /// only way to reach its memory, so Miri rightly treats pointers made
+    /// before the move as invalid.
+    ///
     /// # Panics
     /// Besides the panics of `body` and `verify`: when no round overlapped
     /// even after ten times as many rounds and ten seconds, because a test
