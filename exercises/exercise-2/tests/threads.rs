@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use exercise_2::{ClassPeaks, SizeClass};
 use race_rounds::{Rounds, fill, first_mismatch};
 
-const ROUNDS: usize = if cfg!(miri) { 4 } else { 100 };
+const ROUNDS: usize = if cfg!(miri) { 2 } else { 100 };
 const STEPS: usize = if cfg!(miri) { 4 } else { 64 };
 
 /// Steps delay one thread by 0, 1, … `DELAY_STEPS - 1` spins in turn, so
