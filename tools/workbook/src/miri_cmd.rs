@@ -201,8 +201,11 @@ fn timing(done: &bounded::Finished) -> String {
 /// Ok when the run passed; otherwise a first line saying how it failed.
 fn verdict(done: &bounded::Finished) -> Result<(), String> {
     if done.timed_out() {
+        let running = running_test(&done.output)
+            .map(|test| format!(" while `{test}` was running"))
+            .unwrap_or_default();
         Err(format!(
-            "stopped after {} s: scale its tests down under `cfg!(miri)`",
+            "stopped after {} s{running}: scale its tests down under `cfg!(miri)`",
             done.took.as_secs()
         ))
     } else if done.success() {
@@ -210,6 +213,13 @@ fn verdict(done: &bounded::Finished) -> Result<(), String> {
     } else {
         Err("failed".to_owned())
     }
+}
+
+/// The test libtest announced last without a result (`test NAME ... `).
+fn running_test(output: &str) -> Option<String> {
+    let last = output.lines().rev().find(|l| l.starts_with("test "))?;
+    let name = last.trim_end().strip_prefix("test ")?.strip_suffix(" ...")?;
+    (!name.contains(" ... ")).then(|| name.to_owned())
 }
 
 /// What a maintainer needs to see: Miri's report explained, or the failing
@@ -243,4 +253,16 @@ fn explain_failure(root: &Path, package: &str, output: &str, why: &str, rerun: &
 pub fn minutes(took: Duration) -> String {
     let seconds = took.as_secs();
     format!("{} min {:02} s", seconds / 60, seconds % 60)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_test_still_running_is_the_last_without_a_result() {
+        let output = "running 2 tests\ntest instance_whose_base_is_16_mod_32 ... ok\ntest ordinary_instance ... \n";
+        assert_eq!(running_test(output).as_deref(), Some("ordinary_instance"));
+        assert_eq!(running_test("test a ... ok\n"), None);
+    }
 }
