@@ -218,7 +218,10 @@ fn verdict(done: &bounded::Finished) -> Result<(), String> {
 /// The test libtest announced last without a result (`test NAME ... `).
 fn running_test(output: &str) -> Option<String> {
     let last = output.lines().rev().find(|l| l.starts_with("test "))?;
-    let name = last.trim_end().strip_prefix("test ")?.strip_suffix(" ...")?;
+    let name = last
+        .trim_end()
+        .strip_prefix("test ")?
+        .strip_suffix(" ...")?;
     (!name.contains(" ... ")).then(|| name.to_owned())
 }
 
