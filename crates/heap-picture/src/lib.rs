@@ -1,6 +1,8 @@
 //! Pictures of a heap, as plain SVG text: how many bytes are live after
-//! each allocation call, and a block map of which addresses were in use
-//! when. Also a small grouped bar chart for tables of numbers.
+//! each call to the allocator ([`live_bytes_svg`]), and a block map of which
+//! addresses were in use when ([`block_map_svg`]), both drawn from a
+//! [`heap_trace::Trace`]. Also a small grouped bar chart for tables of
+//! numbers ([`bar_chart`]).
 //!
 //! Every picture is one `<svg>` element with `role="img"` and a `<title>`,
 //! a fixed width (it scales down with `max-width: 100%`), no external
@@ -10,8 +12,16 @@
 
 mod axis;
 mod bar;
+pub mod blocks;
+mod frame;
+mod live;
+mod map;
 mod svg;
 pub mod text;
 
 pub use bar::{BarGroup, bar_chart};
+pub use blocks::{Block, Summary, blocks, summary};
+pub use frame::Options;
+pub use live::live_bytes_svg;
+pub use map::{GAP_CUT, block_map_svg};
 pub use text::{escape, human_bytes};

@@ -51,7 +51,6 @@ impl Svg {
     }
 
     /// A warning in red-brown, for pictures that are incomplete.
-    #[allow(dead_code)]
     pub fn warning(&mut self, x: f64, y: f64, text: &str) {
         let _ = writeln!(
             self.body,
