@@ -304,6 +304,34 @@ impl<const CAP: usize> Recorder<CAP> {
     /// in the trace's `dropped`. Threads are renumbered 1, 2, ... in the
     /// order they first appear.
     pub fn trace(&self) -> Trace {
+        let mut events = Vec::new();
+        let mut threads: Vec<(u32, u32)> = Vec::new();
+        let missing = self.for_each_event(|mut event| {
+            event.thread = match threads.iter().find(|(id, _)| *id == event.thread) {
+                Some(&(_, number)) => number,
+                None => {
+                    let number = threads.len() as u32 + 1;
+                    threads.push((event.thread, number));
+                    number
+                }
+            };
+            events.push(event);
+        });
+        Trace {
+            events,
+            dropped: self.dropped().saturating_add(missing),
+        }
+    }
+
+    /// Stops recording and hands each completed event of this recording to
+    /// `f`, in `seq` order, with the thread id as its writer gave it (not
+    /// renumbered). Returns how many reserved slots were never completed
+    /// (writers get the same moment to finish as in [`trace`](Self::trace)).
+    ///
+    /// Never allocates, so code that must not allocate can write a trace out
+    /// (the exit handler of a preloaded `malloc`). A second call hands out
+    /// the same events again.
+    pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> u64 {
         self.stop();
         let epoch = (self.word.load(Ordering::Relaxed) >> EPOCH_SHIFT) as u32;
         let stopped_at = self.stopped_at.load(Ordering::Relaxed);
@@ -312,10 +340,8 @@ impl<const CAP: usize> Recorder<CAP> {
         } else {
             0 // this recording was never started
         };
-        let mut events = Vec::with_capacity(reserved);
         let mut missing = 0u64;
         let mut patience = FINISH_PATIENCE;
-        let mut threads: Vec<(u32, u32)> = Vec::new();
         for (index, cell) in self.slots.iter().take(reserved).enumerate() {
             let raw = loop {
                 match self.read_slot(cell, epoch) {
@@ -331,17 +357,9 @@ impl<const CAP: usize> Recorder<CAP> {
                 missing += 1;
                 continue;
             };
-            let thread = match threads.iter().find(|(id, _)| *id == raw.thread) {
-                Some(&(_, number)) => number,
-                None => {
-                    let number = threads.len() as u32 + 1;
-                    threads.push((raw.thread, number));
-                    number
-                }
-            };
-            events.push(Event {
+            f(Event {
                 seq: index as u64,
-                thread,
+                thread: raw.thread,
                 kind: raw.kind,
                 addr: raw.addr,
                 size: raw.size,
@@ -350,10 +368,7 @@ impl<const CAP: usize> Recorder<CAP> {
                 old_size: raw.old_size,
             });
         }
-        Trace {
-            events,
-            dropped: self.dropped().saturating_add(missing),
-        }
+        missing
     }
 
     /// Copies a slot's event if it is complete in recording `epoch`.
