@@ -478,7 +478,12 @@ impl FreeList {
     ///
     /// # Safety
     /// `ptr` is a block in use from this list.
-    pub unsafe fn grow_in_place(&mut self, ptr: NonNull<u8>, _layout: Layout, new_size: usize) -> bool {
+    pub unsafe fn grow_in_place(
+        &mut self,
+        ptr: NonNull<u8>,
+        _layout: Layout,
+        new_size: usize,
+    ) -> bool {
         let (Some(offset), Some(need)) = (self.header_of(ptr), block_size_for(new_size)) else {
             return false;
         };
@@ -614,7 +619,10 @@ impl FreeList {
         let mut free_blocks = Vec::new();
         for block in self.blocks() {
             if block.offset != end {
-                return Err(format!("a block starts at {} instead of {end}", block.offset));
+                return Err(format!(
+                    "a block starts at {} instead of {end}",
+                    block.offset
+                ));
             }
             if block.size < MIN_BLOCK {
                 return Err(format!(
@@ -635,7 +643,10 @@ impl FreeList {
             end = block.offset.saturating_add(block.size);
         }
         if end != self.len {
-            return Err(format!("the blocks end at {end}, the region at {}", self.len));
+            return Err(format!(
+                "the blocks end at {end}, the region at {}",
+                self.len
+            ));
         }
         let listed: Vec<usize> = self.free_list().collect();
         if listed != free_blocks {
@@ -774,7 +785,11 @@ impl<const N: usize> FreeListAlloc<N> {
 
     /// The region's statistics (a walk over its blocks, under the lock).
     pub fn stats(&self) -> Stats {
-        self.heap.lock().as_ref().map(FreeList::stats).unwrap_or_default()
+        self.heap
+            .lock()
+            .as_ref()
+            .map(FreeList::stats)
+            .unwrap_or_default()
     }
 
     /// Runs `f` on the list, building it first if this is the first use.
@@ -814,10 +829,10 @@ unsafe impl<const N: usize> GlobalAlloc for FreeListAlloc<N> {
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         match NonNull::new(ptr) {
-            // SAFETY: a region pointer came from the list's `alloc` and the
-            // caller frees it once and stops using it.
-            Some(block) if self.in_region(ptr) => self.with_heap(|heap| unsafe {
-                heap.free(block, layout)
+            Some(block) if self.in_region(ptr) => self.with_heap(|heap| {
+                // SAFETY: a region pointer came from the list's `alloc` and
+                // the caller frees it once and stops using it.
+                unsafe { heap.free(block, layout) }
             }),
             // SAFETY: any other pointer came from `System.alloc(layout)`.
             _ => unsafe { System.dealloc(ptr, layout) },
