@@ -5,6 +5,7 @@
 //!                                                  alone on its line
 //! {{#pitfall CASE}}                                alone on its line
 //! {{#wrong-answer PACKAGE}}                        alone on its line
+//! {{#widget NAME}}                                 alone on its line
 //! {{#toolchain}}                                   anywhere (inline)
 //! ```
 //!
@@ -17,20 +18,26 @@
 //! way its metadata declares and shows the failure its exercise's tests
 //! produce; the build fails if they pass.
 //!
-//! Directives inside fenced code blocks or inline code spans, and escaped ones
-//! (`\{{#run ...}}`), are left alone so a chapter can show the syntax.
+//! `{{#widget NAME}}` embeds the playground widget NAME (one of the keys of
+//! `WIDGETS` in playground/www/widgets.js) with the loader path that fits
+//! the chapter's depth; an unknown name fails the build.
+//!
+//! Directives in inline code spans and escaped ones (`\{{#run ...}}`) are
+//! left alone so a chapter can show the syntax. Inside a fenced code block an
+//! unescaped directive is an error: it would silently stay literal text.
 
 use std::ops::Range;
 
 /// The directive names this preprocessor owns; `{{#include}}` and the other
 /// mdBook built-ins are left to mdBook.
-pub const NAMES: [&str; 4] = ["run", "pitfall", "toolchain", "wrong-answer"];
+pub const NAMES: [&str; 5] = ["run", "pitfall", "toolchain", "widget", "wrong-answer"];
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Directive {
     Run(RunSpec),
     Pitfall { case: String },
     Toolchain,
+    Widget { name: String },
     WrongAnswer { package: String },
 }
 
@@ -79,6 +86,7 @@ impl Directive {
             }
             Directive::Pitfall { case } => format!("{{{{#pitfall {case}}}}}"),
             Directive::Toolchain => "{{#toolchain}}".to_owned(),
+            Directive::Widget { name } => format!("{{{{#widget {name}}}}}"),
             Directive::WrongAnswer { package } => format!("{{{{#wrong-answer {package}}}}}"),
         }
     }
@@ -125,6 +133,21 @@ pub fn scan(text: &str) -> (Vec<Found>, Vec<ParseError>) {
         if let Some(open) = &fence {
             if open.is_closed_by(line) {
                 fence = None;
+            } else {
+                // mdBook expands `{{#include}}` inside fences, so a reader
+                // expects ours to work there too; say why they do not.
+                for (start, end) in directive_spans(line) {
+                    errors.push(ParseError {
+                        line: line_no,
+                        message: format!(
+                            "`{}` is inside a fenced code block, where it would stay literal text: \
+                             put it on its own line outside the fence (its output becomes a block \
+                             of its own), or write `\\{}` to show the syntax",
+                            &line[start..end],
+                            &line[start..end]
+                        ),
+                    });
+                }
             }
             continue;
         }
@@ -254,6 +277,17 @@ pub fn parse(raw: &str) -> Result<Directive, String> {
             )),
             _ => Err(format!(
                 "malformed `{raw}`: `{{{{#wrong-answer}}}}` takes exactly one package name"
+            )),
+        },
+        "widget" => match rest.as_slice() {
+            [name] => Ok(Directive::Widget {
+                name: (*name).to_owned(),
+            }),
+            [] => Err(format!(
+                "malformed `{raw}`: name the widget, e.g. `{{{{#widget gauges}}}}`"
+            )),
+            _ => Err(format!(
+                "malformed `{raw}`: `{{{{#widget}}}}` takes exactly one widget name"
             )),
         },
         "toolchain" if rest.is_empty() => Ok(Directive::Toolchain),
@@ -493,9 +527,9 @@ mod tests {
     }
 
     #[test]
-    fn scan_leaves_code_fences_inline_code_and_escapes_alone() {
-        let text = "```md\n{{#run inside}}\n```\n\
-                    ~~~~\n{{#pitfall inside}}\n~~~\nstill {{#run inside}}\n~~~~\n\
+    fn scan_leaves_inline_code_and_escapes_alone() {
+        let text = "```md\n\\{{#run inside}}\n```\n\
+                    ~~~~\n\\{{#pitfall inside}}\n~~~\nstill \\{{#run inside}}\n~~~~\n\
                     Write `{{#run name}}` or ``{{#toolchain}}``.\n\
                     \\{{#run escaped}}\n\
                     {{#include ../listings/x/src/lib.rs:anchor}}\n\
@@ -506,6 +540,38 @@ mod tests {
         assert_eq!(found.len(), 1, "{found:?}");
         assert_eq!(found[0].directive, Directive::Run(run("outside")));
         assert_eq!(found[0].line, 13);
+    }
+
+    #[test]
+    fn a_directive_inside_a_fence_is_an_error_naming_the_way_out() {
+        let text = "```rust\nfn main() {}\n{{#run layout}}\n```\n~~~\nx {{#widget gauges}}\n~~~\n";
+        let (found, errors) = scan(text);
+        assert!(found.is_empty(), "{found:?}");
+        let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, [3, 6]);
+        assert!(
+            errors[0].message.contains("inside a fenced code block")
+                && errors[0].message.contains("outside the fence"),
+            "{}",
+            errors[0].message
+        );
+    }
+
+    #[test]
+    fn parses_widget() {
+        assert_eq!(
+            parse("{{#widget gauges}}"),
+            Ok(Directive::Widget {
+                name: "gauges".to_owned()
+            })
+        );
+        for (raw, wanted) in [
+            ("{{#widget}}", "name the widget"),
+            ("{{#widget a b}}", "exactly one widget name"),
+        ] {
+            let error = parse(raw).unwrap_err();
+            assert!(error.contains(wanted), "{raw}: {error}");
+        }
     }
 
     #[test]
@@ -544,9 +610,12 @@ mod tests {
     }
 
     #[test]
-    fn an_unclosed_fence_hides_the_rest_of_the_chapter() {
+    fn a_directive_after_an_unclosed_fence_is_reported_not_lost() {
         let (found, errors) = scan("````\n```\n{{#run a}}\n");
-        assert!(found.is_empty() && errors.is_empty());
+        assert!(found.is_empty());
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].line, 3);
+        assert!(errors[0].message.contains("inside a fenced code block"));
     }
 
     #[test]

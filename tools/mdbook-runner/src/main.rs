@@ -6,6 +6,7 @@
 //!   `--release` builds and runs it with the release profile,
 //! - `{{#pitfall CASE}}` with the real diagnostic of a pitfall case,
 //! - `{{#toolchain}}` with the `rustc --version` that built the book,
+//! - `{{#widget NAME}}` with a playground widget and its loader,
 //!
 //! and fails the build, naming chapter file and line, when any of them
 //! cannot be produced. Results are cached under the runner's target
@@ -19,6 +20,7 @@ mod check;
 mod directive;
 mod external;
 mod preprocess;
+mod widget;
 mod workspace;
 
 use std::io::Write;

@@ -14,6 +14,7 @@ use wrong_answer_check::run_with_timeout;
 
 use crate::cache::{Key, Store};
 use crate::directive::{self, Directive};
+use crate::widget;
 use crate::workspace::{Package, Workspace, cargo};
 
 /// The package whose `show CASE` prints a pitfall's real diagnostic.
@@ -87,6 +88,31 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
         }
     }
 
+    // Widgets need no program: check their names, render them per chapter.
+    let (widgets, sites): (BTreeMap<_, _>, BTreeMap<_, _>) = sites
+        .into_iter()
+        .partition(|(d, _)| matches!(d, Directive::Widget { .. }));
+    if !widgets.is_empty() {
+        match Workspace::find(&ctx.root).and_then(|ws| widget::known(&ws.root)) {
+            Ok(known) => {
+                for (directive, where_used) in &widgets {
+                    if let Directive::Widget { name } = directive
+                        && !known.contains(name)
+                    {
+                        let message = format!(
+                            "`{}`: the playground has no widget `{name}`; {} defines {}",
+                            directive.canonical(),
+                            widget::WIDGETS_JS,
+                            known.join(", ")
+                        );
+                        errors.extend(where_used.iter().map(|s| s.error(&message)));
+                    }
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+
     let results = if sites.is_empty() {
         BTreeMap::new()
     } else {
@@ -110,8 +136,12 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
             return;
         };
         // Replace from the end so earlier spans stay valid.
+        let path = chapter.path.clone().unwrap_or_default();
         for f in found.iter().rev() {
-            if let Some(text) = results.get(&f.directive) {
+            if let Directive::Widget { name } = &f.directive {
+                let text = widget::html(name, &path).replace('\n', &format!("\n{}", f.indent));
+                chapter.content.replace_range(f.span.clone(), &text);
+            } else if let Some(text) = results.get(&f.directive) {
                 let text = text.replace('\n', &format!("\n{}", f.indent));
                 chapter.content.replace_range(f.span.clone(), &text);
             }
@@ -213,8 +243,8 @@ fn program_results(
                 results.insert(directive, rustc_version.clone());
                 continue;
             }
-            // Handled by `wrong_answer_results`.
-            Directive::WrongAnswer { .. } => continue,
+            // Handled by `wrong_answer_results` and by `run` itself.
+            Directive::WrongAnswer { .. } | Directive::Widget { .. } => continue,
             Directive::Run(spec) => (
                 spec.package.clone(),
                 spec.bin.clone(),
@@ -564,7 +594,9 @@ fn run_job(root: &Path, target_dir: &Path, job: &Job, timeout: Duration) -> Resu
                 tail(stderr.as_bytes())
             ))
         }
-        Directive::Toolchain | Directive::WrongAnswer { .. } => Ok(stdout),
+        Directive::Toolchain | Directive::WrongAnswer { .. } | Directive::Widget { .. } => {
+            Ok(stdout)
+        }
     }
 }
 

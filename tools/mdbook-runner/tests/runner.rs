@@ -124,7 +124,7 @@ fn directives_become_real_output_and_a_warm_rerun_is_cached() {
                    {{#run exits --expect-exit 3 -- 3}}\n\
                    {{#pitfall fails-as-expected}}\n\
                    Built with {{#toolchain}}.\n\
-                   ```md\n{{#run not-a-package}}\n```\n\
+                   ```md\n\\{{#run in-a-fence}}\n```\n\
                    \\{{#run not-a-package}}\n";
 
     let (output, content) = fixture.preprocess(chapter);
@@ -149,7 +149,7 @@ fn directives_become_real_output_and_a_warm_rerun_is_cached() {
         "{content}"
     );
     assert!(
-        content.contains("```md\n{{#run not-a-package}}\n```\n"),
+        content.contains("```md\n\\{{#run in-a-fence}}\n```\n"),
         "{content}"
     );
     assert!(content.contains("\\{{#run not-a-package}}"), "{content}");
@@ -429,5 +429,35 @@ fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
         stderr(&check).contains("src/chapter.md:7: a ```text block typed by hand"),
         "{}",
         stderr(&check)
+    );
+}
+
+#[test]
+fn a_widget_becomes_its_div_and_loader_and_an_unknown_one_fails_the_build() {
+    let fixture = Fixture::new();
+    let (output, content) = fixture.preprocess("# Widgets\n\n{{#widget heap-map}}\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let content = content.expect("content");
+    assert!(
+        content.contains(
+            "<div class=\"playground-widget\" data-widget=\"heap-map\"></div>\n\n\
+             <script type=\"module\" src=\"playground/loader.js\"></script>"
+        ),
+        "{content}"
+    );
+
+    let (output, content) = fixture.preprocess("# Widgets\n\n{{#widget heap-mop}}\n");
+    assert!(
+        !output.status.success(),
+        "an unknown widget must fail the build"
+    );
+    assert_eq!(content, None);
+    let err = stderr(&output);
+    assert!(
+        err.contains(
+            "src/chapter.md:3: `{{#widget heap-mop}}`: the playground has no widget `heap-mop`; \
+             playground/www/widgets.js defines meter, heap-map"
+        ),
+        "{err}"
     );
 }
