@@ -148,35 +148,55 @@ fn recording_adds_no_calls_to_the_inner_allocator() {
 /// events in nodes it allocates from the allocator it wraps.
 struct AllocatingRecorder<A: GlobalAlloc> {
     inner: A,
-    /// The newest node: `[previous node, kind, address]`.
-    newest: AtomicPtr<[usize; 3]>,
+    newest: AtomicPtr<Node>,
+}
+
+/// One recorded event of the wrong recorder, linked to the one before.
+struct Node {
+    previous: *mut Node,
+    kind: Kind,
+    addr: usize,
 }
 
 impl<A: GlobalAlloc> AllocatingRecorder<A> {
     fn record(&self, kind: Kind, addr: *mut u8) {
         // THE MISTAKE: an allocation for every event.
         // SAFETY: a non-zero size.
-        let node = unsafe { self.inner.alloc(Layout::new::<[usize; 3]>()) }.cast::<[usize; 3]>();
+        let node = unsafe { self.inner.alloc(Layout::new::<Node>()) }.cast::<Node>();
         if node.is_null() {
             return;
         }
         let previous = self.newest.swap(node, Ordering::AcqRel);
+        let addr = addr.addr();
         // SAFETY: a fresh, aligned node of the right size, ours alone.
-        unsafe { node.write([previous.addr(), kind as usize, addr.addr()]) };
+        unsafe {
+            node.write(Node {
+                previous,
+                kind,
+                addr,
+            })
+        };
     }
 
-    /// Frees every node (with the inner allocator, bypassing the counters
-    /// of the check only in the sense that it runs after the measurement).
-    fn clear(&self) {
+    /// Frees every node; returns how many there were.
+    fn clear(&self) -> usize {
+        let mut count = 0;
         let mut node = self.newest.swap(std::ptr::null_mut(), Ordering::AcqRel);
         while !node.is_null() {
             // SAFETY: every node was written by `record` before it was
-            // linked, and is freed once here.
-            let previous = unsafe { node.read() }[0];
+            // linked, and is read and freed once here.
+            let Node {
+                previous,
+                kind,
+                addr,
+            } = unsafe { node.read() };
+            black_box((kind, addr));
             // SAFETY: allocated by `record` with this layout.
-            unsafe { self.inner.dealloc(node.cast(), Layout::new::<[usize; 3]>()) };
-            node = node.with_addr(previous);
+            unsafe { self.inner.dealloc(node.cast(), Layout::new::<Node>()) };
+            node = previous;
+            count += 1;
         }
+        count
     }
 }
 
@@ -214,7 +234,7 @@ fn no_allocation_check_rejects_a_recorder_that_allocates() {
         newest: AtomicPtr::new(std::ptr::null_mut()),
     };
     let seen = measure(|| workload(&wrong));
-    wrong.clear();
+    assert_eq!(wrong.clear(), 6, "one node per call");
     let error = check_inner_saw_only_the_workload(seen).expect_err("must be rejected");
     eprintln!("rejected: {error}");
     assert_eq!(seen.allocs, WORKLOAD.allocs + 6, "one node per call");
