@@ -17,9 +17,12 @@
 mod answers;
 mod cache;
 mod check;
+mod compile;
 mod directive;
 mod external;
 mod preprocess;
+mod programs;
+mod render;
 mod widget;
 mod workspace;
 

@@ -18,6 +18,9 @@ pub struct Package {
 
 pub struct Workspace {
     pub root: PathBuf,
+    /// Where cargo puts what it builds: `target_directory` of `cargo
+    /// metadata`, so `CARGO_TARGET_DIR` and `build.target-dir` both count.
+    pub target_dir: PathBuf,
     pub packages: Vec<Package>,
 }
 
@@ -45,11 +48,18 @@ impl Workspace {
         let meta: Value = serde_json::from_slice(&output.stdout)
             .map_err(|e| format!("cannot read `cargo metadata` output: {e}"))?;
         let root = PathBuf::from(meta["workspace_root"].as_str().unwrap_or_default());
+        let target_dir = meta["target_directory"]
+            .as_str()
+            .map_or_else(|| root.join("target"), PathBuf::from);
         let packages = meta["packages"]
             .as_array()
             .map(|list| list.iter().map(package_from_json).collect())
             .unwrap_or_default();
-        Ok(Workspace { root, packages })
+        Ok(Workspace {
+            root,
+            target_dir,
+            packages,
+        })
     }
 
     pub fn package(&self, name: &str) -> Result<&Package, String> {
@@ -84,6 +94,17 @@ impl Workspace {
 }
 
 impl Package {
+    #[cfg(test)]
+    pub fn for_tests(name: &str, dir: &str) -> Package {
+        Package {
+            name: name.to_owned(),
+            dir: PathBuf::from(dir),
+            bins: vec![name.to_owned()],
+            default_run: None,
+            path_deps: Vec::new(),
+        }
+    }
+
     /// The binary `cargo run` would run, checked against what exists.
     pub fn binary(&self, requested: Option<&str>) -> Result<String, String> {
         match requested {

@@ -240,6 +240,8 @@ fn every_failure_names_file_and_line_and_fails_the_build() {
     for line in expected {
         assert!(err.contains(line), "missing {line:?} in:\n{err}");
     }
+    // The first compiler error, not the summary at the end of the build.
+    assert!(!err.contains("aborting due to"), "{err}");
 }
 
 #[test]
