@@ -85,6 +85,12 @@ pub const COMMANDS: &[Command] = &[
         run: crate::miri_cmd::run,
     },
     Command {
+        name: "trace",
+        usage: crate::trace_cmd::USAGE,
+        about: "record a program's malloc and free calls (an exercise: its tests) and draw its heap",
+        run: crate::trace_cmd::run,
+    },
+    Command {
         name: "wrong-answers",
         usage: crate::wrong_answers::USAGE,
         about: "prove every wrong solution in wrong-answers/ (or those named) is rejected by its exercise's tests",

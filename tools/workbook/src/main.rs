@@ -19,6 +19,7 @@ mod project;
 mod reset_cmd;
 mod test_cmd;
 mod tool_cache;
+mod trace_cmd;
 mod watch_cmd;
 mod wrong_answers;
 
