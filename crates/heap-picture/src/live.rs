@@ -143,6 +143,14 @@ pub fn live_bytes_svg(trace: &Trace, options: &Options) -> String {
         .filter(|&i| trace.events[i].kind == Kind::Realloc && trace.events[i].addr != 0)
         .collect();
     let labelled = reallocs.len() <= MAX_SIZE_LABELS;
+    // Many markers: smaller, so the line stays visible between them.
+    let radius = if labelled {
+        4.0
+    } else if reallocs.len() <= 100 {
+        2.5
+    } else {
+        1.5
+    };
     for &i in &reallocs {
         let e = &trace.events[i];
         let moved = e.addr != e.old_addr;
@@ -165,9 +173,13 @@ pub fn live_bytes_svg(trace: &Trace, options: &Options) -> String {
             bytes(live[i])
         );
         let mark = if moved {
-            format!(r#"r="4" fill="{MOVED}""#)
+            format!(r#"r="{radius}" fill="{MOVED}""#)
         } else {
-            format!(r#"r="3.5" fill="none" stroke="{IN_PLACE}" stroke-width="2""#)
+            format!(
+                r#"r="{}" fill="none" stroke="{IN_PLACE}" stroke-width="{}""#,
+                radius * 0.875,
+                radius / 2.0
+            )
         };
         let _ = writeln!(
             svg.body,

@@ -4,6 +4,7 @@ use std::fmt::Write as _;
 
 use heap_trace::Trace;
 
+use crate::axis::ticks;
 use crate::blocks::{Block, End, Origin, blocks};
 use crate::frame::{LEFT, Options, bytes, heading, x_axis, x_scale};
 use crate::svg::{PALETTE, Svg};
@@ -209,15 +210,27 @@ pub fn block_map_svg(trace: &Trace, options: &Options) -> String {
     // cut-out gaps.
     let mut last_label = f64::INFINITY;
     for (i, run) in axis.runs.iter().enumerate() {
-        if last_label - run.y_start >= 12.0 {
-            let _ = writeln!(
-                svg.body,
-                r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="10" font-family="monospace">{:#x}</text>"#,
-                LEFT - 6.0,
-                run.y_start,
-                run.start
-            );
-            last_label = run.y_start;
+        let mut labels = vec![(run.y_start, format!("{:#x}", run.start))];
+        // Inside a tall run, offsets from its start every 30 px or so.
+        let span = run.end - run.start;
+        let tall = run.y_start - run.y_end;
+        if tall >= 40.0 {
+            let steps = ticks(span as f64, true, (tall / 30.0) as usize);
+            for t in steps.iter().filter(|t| **t > 0.0 && **t < span as f64) {
+                let addr = run.start + *t as usize;
+                labels.push((axis.y(addr), format!("+{}", bytes(*t as usize))));
+            }
+        }
+        for (ly, text) in labels {
+            if last_label - ly >= 12.0 {
+                let _ = writeln!(
+                    svg.body,
+                    r#"<text x="{:.1}" y="{:.1}" text-anchor="end" font-size="10" font-family="monospace">{text}</text>"#,
+                    LEFT - 6.0,
+                    ly + 3.0,
+                );
+                last_label = ly;
+            }
         }
         if let Some(next) = axis.runs.get(i + 1) {
             let gy = (run.y_end + next.y_start) / 2.0;
