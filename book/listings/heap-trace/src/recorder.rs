@@ -283,6 +283,7 @@ impl<const CAP: usize> Recorder<CAP> {
             old_addr: old_addr.addr(),
             old_size,
         };
+        // ANCHOR: publish
         // SAFETY: our compare-and-swap moved the slot to WRITING, so we are
         // its only owner: writers claim only from READY/EMPTY and readers
         // only from READY. Its Acquire pairs with the Release that handed the
@@ -293,6 +294,7 @@ impl<const CAP: usize> Recorder<CAP> {
         // claims the slot next with Acquire.
         cell.state
             .store(slot_state(slot.epoch, READY), Ordering::Release);
+        // ANCHOR_END: publish
     }
     // ANCHOR_END: fill
 
@@ -392,6 +394,7 @@ impl<const CAP: usize> Recorder<CAP> {
     }
 }
 
+// ANCHOR: thread_id
 thread_local! {
     /// This thread's id for [`TraceAlloc`]: 0 until it first records. A
     /// `const` initialiser and a type without destructor: using it from
@@ -399,6 +402,8 @@ thread_local! {
     static THREAD_ID: Cell<u32> = const { Cell::new(0) };
     /// Whether this thread is inside [`TraceAlloc::record_this_thread`].
     static RECORDS_THIS_THREAD: Cell<bool> = const { Cell::new(false) };
+    /// Whether this thread is inside `record` or `record_this_thread`.
+    static IN_SESSION: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The next thread id to hand out (0 means "not yet assigned").
@@ -416,6 +421,7 @@ fn thread_id() -> u32 {
         })
         .unwrap_or(0)
 }
+// ANCHOR_END: thread_id
 
 /// A global allocator that forwards every call to `A` and records it into
 /// its own [`Recorder<CAP>`](Recorder).
@@ -456,8 +462,8 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
     /// Records every allocator call made while `f` runs, by every thread, and
     /// returns `f`'s result with the trace.
     ///
-    /// Recordings on the same allocator wait for each other; do not nest
-    /// them. In a test binary the harness's other threads allocate too: use
+    /// Recordings on the same allocator wait for each other. They do not
+    /// nest: calling `record` inside `f` panics. In a test binary the harness's other threads allocate too: use
     /// [`record_this_thread`](Self::record_this_thread) there.
     pub fn record<R>(&self, f: impl FnOnce() -> R) -> (R, Trace) {
         self.record_with(false, f)
@@ -470,6 +476,11 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
     }
 
     fn record_with<R>(&self, this_thread_only: bool, f: impl FnOnce() -> R) -> (R, Trace) {
+        // Waiting for our own turn would never end: say so instead.
+        assert!(
+            !IN_SESSION.with(Cell::get),
+            "TraceAlloc::record and record_this_thread do not nest: this thread is already recording"
+        );
         let turn = self
             .turn
             .lock()
@@ -482,6 +493,7 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
         self.this_thread_only
             .store(this_thread_only, Ordering::Relaxed);
         RECORDS_THIS_THREAD.with(|flag| flag.set(this_thread_only));
+        IN_SESSION.with(|flag| flag.set(true));
         self.recorder.start();
         let result = f();
         self.recorder.stop();
@@ -507,6 +519,17 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
             None
         }
     }
+
+    /// Fills a slot reserved earlier, if there is one, with a call that is
+    /// not a `realloc`.
+    #[inline]
+    fn log(&self, slot: Option<Slot>, kind: Kind, ptr: *mut u8, layout: Layout) {
+        if let Some(slot) = slot {
+            let (size, align, none) = (layout.size(), layout.align(), std::ptr::null_mut());
+            self.recorder
+                .fill(slot, thread_id(), kind, ptr, size, align, none, 0);
+        }
+    }
 }
 
 /// The end of a recording session, run on return and on unwind.
@@ -520,6 +543,7 @@ impl<A, const CAP: usize> Drop for Session<'_, A, CAP> {
         self.alloc.recorder.stop();
         self.alloc.this_thread_only.store(false, Ordering::Relaxed);
         let _ = RECORDS_THIS_THREAD.try_with(|flag| flag.set(false));
+        let _ = IN_SESSION.try_with(|flag| flag.set(false));
     }
 }
 
@@ -529,66 +553,47 @@ impl<A, const CAP: usize> Drop for Session<'_, A, CAP> {
 // only atomics, thread-locals without destructors and the preallocated
 // slots: it neither allocates, nor blocks, nor panics.
 unsafe impl<A: GlobalAlloc, const CAP: usize> GlobalAlloc for TraceAlloc<A, CAP> {
+    // ANCHOR: alloc
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller upholds `alloc`'s contract for `layout`.
         let ptr = unsafe { self.inner.alloc(layout) };
-        // After the call: the block exists only now.
-        if let Some(slot) = self.reserve() {
-            let (size, align) = (layout.size(), layout.align());
-            let null = std::ptr::null_mut();
-            self.recorder
-                .fill(slot, thread_id(), Kind::Alloc, ptr, size, align, null, 0);
-        }
+        // Reserved after the call: the block exists only now.
+        self.log(self.reserve(), Kind::Alloc, ptr, layout);
         ptr
     }
+    // ANCHOR_END: alloc
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller upholds `alloc_zeroed`'s contract for `layout`.
         let ptr = unsafe { self.inner.alloc_zeroed(layout) };
-        if let Some(slot) = self.reserve() {
-            let (size, align) = (layout.size(), layout.align());
-            let null = std::ptr::null_mut();
-            self.recorder.fill(
-                slot,
-                thread_id(),
-                Kind::AllocZeroed,
-                ptr,
-                size,
-                align,
-                null,
-                0,
-            );
-        }
+        self.log(self.reserve(), Kind::AllocZeroed, ptr, layout);
         ptr
     }
 
+    // ANCHOR: dealloc
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // Before the call: once `A` has the block back, another thread may
-        // get it, and its alloc must come after this dealloc in the trace.
+        // Reserved BEFORE the call: once `A` has the block back, another
+        // thread may get it, and that alloc must come after this dealloc.
         let slot = self.reserve();
         // SAFETY: `ptr` was returned by this allocator (hence by `A`) with
         // `layout`, as the caller guarantees.
         unsafe { self.inner.dealloc(ptr, layout) };
-        if let Some(slot) = slot {
-            let (size, align) = (layout.size(), layout.align());
-            let null = std::ptr::null_mut();
-            self.recorder
-                .fill(slot, thread_id(), Kind::Dealloc, ptr, size, align, null, 0);
-        }
+        self.log(slot, Kind::Dealloc, ptr, layout);
     }
+    // ANCHOR_END: dealloc
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // Before the call, for the same reason as `dealloc`: the old block
-        // may be handed to another thread as soon as `A` moves away from it.
+        // Before the call, as in `dealloc`: the old block may go to another
+        // thread as soon as `A` has moved away from it.
         let slot = self.reserve();
         // SAFETY: the caller guarantees `ptr`/`layout` came from this
         // allocator (hence from `A`) and `new_size` is valid for `layout`.
         let new = unsafe { self.inner.realloc(ptr, layout, new_size) };
         if let Some(slot) = slot {
-            let (old_size, align) = (layout.size(), layout.align());
-            let kind = Kind::Realloc;
+            let (kind, align, old_size) = (Kind::Realloc, layout.align(), layout.size());
+            let thread = thread_id();
             self.recorder
-                .fill(slot, thread_id(), kind, new, new_size, align, ptr, old_size);
+                .fill(slot, thread, kind, new, new_size, align, ptr, old_size);
         }
         new
     }

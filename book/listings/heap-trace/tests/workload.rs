@@ -271,3 +271,19 @@ fn threads_started_inside_record_are_recorded_with_their_own_number() {
         "numbers are 1..={most}"
     );
 }
+
+#[test]
+fn record_calls_do_not_nest() {
+    let (outcome, _) =
+        GLOBAL.record_this_thread(|| std::panic::catch_unwind(|| GLOBAL.record(|| ())));
+    let payload = outcome.expect_err("a nested record must panic, not wait for itself");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| payload.downcast_ref::<&str>().copied())
+        .unwrap_or_default();
+    assert!(message.contains("do not nest"), "{message}");
+    // The allocator records again afterwards.
+    let ((), trace) = GLOBAL.record_this_thread(|| drop(black_box(Box::new(1u8))));
+    assert_eq!(shapes(&trace), [(Kind::Alloc, 1, 1), (Kind::Dealloc, 1, 1)]);
+}
