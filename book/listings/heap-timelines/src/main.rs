@@ -14,10 +14,8 @@ use heap_timelines::markdown::{Recorded, markdown};
 use heap_timelines::scenarios::{self, Scenario};
 use heap_trace::TraceAlloc;
 
-// ANCHOR: global
 #[global_allocator]
 static GLOBAL: TraceAlloc<System> = TraceAlloc::new(System);
-// ANCHOR_END: global
 
 const USAGE: &str = "usage: heap-timelines SCENARIO [SCENARIO ...] N\n       heap-timelines --list";
 
