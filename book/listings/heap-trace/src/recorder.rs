@@ -192,7 +192,9 @@ impl<const CAP: usize> Recorder<CAP> {
     pub fn stop(&self) {
         let word = self.word.fetch_and(!RECORDING, Ordering::Relaxed);
         if word & RECORDING != 0 {
-            self.stopped_at.store(word, Ordering::Relaxed);
+            // Only the thread that cleared the bit writes this, once per
+            // recording; reservations counted after `word` hold no slot.
+            self.stopped_at.store(word, Ordering::Release);
         }
     }
 
@@ -336,14 +338,24 @@ impl<const CAP: usize> Recorder<CAP> {
     pub fn for_each_event(&self, mut f: impl FnMut(Event)) -> u64 {
         self.stop();
         let epoch = (self.word.load(Ordering::Relaxed) >> EPOCH_SHIFT) as u32;
-        let stopped_at = self.stopped_at.load(Ordering::Relaxed);
+        let mut patience = FINISH_PATIENCE;
+        let stopped_at = loop {
+            let stopped_at = self.stopped_at.load(Ordering::Acquire);
+            // Epoch 0 was never started. Otherwise, if another thread
+            // stopped this recording, its note of where it stopped may be
+            // a moment late.
+            if epoch == 0 || (stopped_at >> EPOCH_SHIFT) as u32 == epoch || patience == 0 {
+                break stopped_at;
+            }
+            patience -= 1;
+            std::thread::yield_now();
+        };
         let reserved = if (stopped_at >> EPOCH_SHIFT) as u32 == epoch {
             ((stopped_at & RESERVED_MASK) as usize).min(CAP)
         } else {
-            0 // this recording was never started
+            0 // never started, or stopped by a thread that did not say where
         };
         let mut missing = 0u64;
-        let mut patience = FINISH_PATIENCE;
         for (index, cell) in self.slots.iter().take(reserved).enumerate() {
             let raw = loop {
                 match self.read_slot(cell, epoch) {
