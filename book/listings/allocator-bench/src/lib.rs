@@ -11,6 +11,7 @@ pub mod child;
 pub mod counting_global;
 pub mod faults;
 pub mod harness;
+pub mod prefault;
 pub mod report;
 pub mod workloads;
 
@@ -50,7 +51,7 @@ impl Mode {
             Mode::Smoke => Sizes {
                 churn_ops: 1_000,
                 batch_blocks: 500,
-                cross_thread_messages: 500,
+                cross_thread_blocks: 500,
                 vec_count: 10,
                 vec_len: 100,
                 strings: 1_000,
@@ -62,7 +63,7 @@ impl Mode {
             Mode::Quick => Sizes {
                 churn_ops: 300_000,
                 batch_blocks: 100_000,
-                cross_thread_messages: 50_000,
+                cross_thread_blocks: 50_000,
                 vec_count: 200,
                 vec_len: 1_024,
                 strings: 100_000,
@@ -75,7 +76,7 @@ impl Mode {
             Mode::Full => Sizes {
                 churn_ops: 400_000,
                 batch_blocks: 200_000,
-                cross_thread_messages: 300_000,
+                cross_thread_blocks: 200_000,
                 vec_count: 600,
                 vec_len: 1_024,
                 strings: 100_000,
@@ -94,8 +95,8 @@ pub struct Sizes {
     pub churn_ops: u64,
     /// Blocks alive at once in [`workloads::batch`].
     pub batch_blocks: u64,
-    /// Boxes sent from one thread to the other.
-    pub cross_thread_messages: u64,
+    /// Blocks sent, in batches, from one thread to the other.
+    pub cross_thread_blocks: u64,
     /// Vectors grown by [`workloads::vec_growth`], and their final length.
     pub vec_count: u64,
     pub vec_len: u64,
@@ -167,6 +168,22 @@ pub const ALLOCATORS: &[AllocatorSpec] = &[
         about: "`bumpalo::Bump`, a scoped single-thread arena (System stays global): batch only",
         workloads: &[Workload::Batch],
     },
+    AllocatorSpec {
+        name: "bump-grow",
+        about: "`bump::GrowInPlace`: the bump arena whose `realloc` grows the newest block \
+                where it is (one compare-and-swap): vec-growth only",
+        workloads: &[Workload::VecGrowth],
+    },
+    AllocatorSpec::everywhere(
+        "thread-cache-bump",
+        "`thread_cache::ThreadCache::bump_only()`: a 64 KiB chunk per thread taken with one \
+         `fetch_add`, bumping inside it with no atomic, frees nothing; System beyond 4 KiB",
+    ),
+    AllocatorSpec::everywhere(
+        "thread-cache",
+        "`thread_cache::ThreadCache::new()`: the same chunks plus per-thread free lists per size \
+         class and remote lists for frees from other threads; System beyond 4 KiB",
+    ),
 ];
 
 /// The allocator called `name`.

@@ -20,8 +20,21 @@ fn block(i: u64) -> Block {
 /// Blocks alive at once in [`churn`]: freed in reverse order (LIFO).
 pub const CHURN_DEPTH: usize = 16;
 
-/// Boxes in flight between the two threads of [`cross_thread`].
-pub const CHANNEL_CAPACITY: usize = 64;
+/// The block [`cross_thread`] sends: 128 bytes, past glibc's fast bins,
+/// so System frees it into bins that take the arena's lock.
+pub type CrossBlock = [u64; 16];
+
+fn cross_block(i: u64) -> CrossBlock {
+    let mut b = [0; 16];
+    b[0] = i;
+    b
+}
+
+/// Blocks per batch in [`cross_thread`].
+pub const CROSS_BATCH: usize = 1000;
+
+/// Batches in flight between the two threads of [`cross_thread`].
+pub const BATCHES_IN_FLIGHT: usize = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -62,7 +75,9 @@ impl Workload {
         match self {
             Workload::Churn => "alloc + free of 32 B",
             Workload::Batch => "32 B block, freed with its batch",
-            Workload::CrossThread => "`Box` sent to and freed by another thread",
+            Workload::CrossThread => {
+                "128 B block, sent in a batch of 1000 and freed by another thread"
+            }
             Workload::VecGrowth => "`Vec<u64>` push (growth by `realloc`)",
             Workload::FormatStrings => "`format!(\"row-{i}\")` into a `Vec`",
         }
@@ -73,7 +88,7 @@ impl Workload {
         match self {
             Workload::Churn => sizes.churn_ops,
             Workload::Batch => sizes.batch_blocks,
-            Workload::CrossThread => sizes.cross_thread_messages,
+            Workload::CrossThread => sizes.cross_thread_blocks,
             Workload::VecGrowth => sizes.vec_count * sizes.vec_len,
             Workload::FormatStrings => sizes.strings,
         }
@@ -84,7 +99,7 @@ impl Workload {
         match self {
             Workload::Churn => triangle(sizes.churn_ops),
             Workload::Batch => triangle(sizes.batch_blocks),
-            Workload::CrossThread => triangle(sizes.cross_thread_messages),
+            Workload::CrossThread => triangle(sizes.cross_thread_blocks),
             Workload::VecGrowth => {
                 let last = sizes.vec_len.saturating_sub(1);
                 (0..sizes.vec_count)
@@ -126,7 +141,7 @@ pub fn runner(workload: Workload, sizes: Sizes) -> Runner {
             let mut holder = Vec::with_capacity(usize::try_from(sizes.batch_blocks).unwrap_or(0));
             Box::new(move || batch(sizes.batch_blocks, &mut holder))
         }
-        Workload::CrossThread => Box::new(move || cross_thread(sizes.cross_thread_messages)),
+        Workload::CrossThread => Box::new(move || cross_thread(sizes.cross_thread_blocks)),
         Workload::VecGrowth => Box::new(move || vec_growth(sizes.vec_count, sizes.vec_len)),
         Workload::FormatStrings => Box::new(move || format_strings(sizes.strings)),
     }
@@ -188,20 +203,39 @@ pub fn bumpalo_runner(sizes: Sizes) -> Runner {
 }
 
 // ANCHOR: cross_thread
-/// One thread allocates `messages` boxes and sends them; this thread
-/// receives and frees them, so every free happens on another thread than
-/// its allocation.
-pub fn cross_thread(messages: u64) -> u64 {
-    let (tx, rx) = sync_channel::<Box<Block>>(CHANNEL_CAPACITY);
+/// One thread allocates `blocks` blocks in batches of [`CROSS_BATCH`] and
+/// sends each whole batch to this thread, which frees every block: each
+/// free happens on another thread than its allocation, while the producer
+/// goes on allocating.
+pub fn cross_thread(blocks: u64) -> u64 {
+    let (to_consumer, batches) = sync_channel::<Vec<Box<CrossBlock>>>(BATCHES_IN_FLIGHT);
+    // The emptied vectors go back, so only the blocks are allocated per batch.
+    let (to_producer, empties) = sync_channel::<Vec<Box<CrossBlock>>>(BATCHES_IN_FLIGHT);
     std::thread::scope(|s| {
         s.spawn(move || {
-            for i in 0..messages {
-                if tx.send(Box::new(block(i))).is_err() {
+            let mut next = 0;
+            while next < blocks {
+                let mut batch = empties
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(CROSS_BATCH));
+                while batch.len() < CROSS_BATCH && next < blocks {
+                    batch.push(black_box(Box::new(cross_block(next))));
+                    next += 1;
+                }
+                if to_consumer.send(batch).is_err() {
                     break;
                 }
             }
         });
-        rx.iter().map(|b| b[0]).sum()
+        let mut sum = 0;
+        for mut batch in batches {
+            for b in batch.drain(..) {
+                sum += b[0];
+            }
+            // Full (the producer has spares) or gone (it is done): drop it.
+            let _ = to_producer.try_send(batch);
+        }
+        sum
     })
 }
 // ANCHOR_END: cross_thread

@@ -342,3 +342,94 @@ impl<const N: usize> Default for UnderAligned<N> {
         Self::new()
     }
 }
+
+// ANCHOR: grow_in_place
+/// A [`BumpAlloc`] whose `realloc` grows the newest block where it is.
+///
+/// The newest block ends exactly at the arena's offset, so it can grow by
+/// moving the offset from its end to its new end. One compare-and-swap
+/// does both the check and the move: it succeeds only if the offset is
+/// still the block's end, that is, if no other block was handed out after
+/// it, on any thread. The offset only ever grows, so "still at the block's
+/// end" cannot mean "moved away and back". Everything else (a block that
+/// is not the newest, no room left, a System block) is served as the
+/// default `realloc` would: a new block, a copy, a free. Shrinking keeps an
+/// arena block as it is: handing its tail out again would reuse bytes,
+/// which needs a happens-before this arena does not provide.
+pub struct GrowInPlace<const N: usize> {
+    pub arena: BumpAlloc<N>,
+}
+
+impl<const N: usize> GrowInPlace<N> {
+    pub const fn new() -> Self {
+        Self {
+            arena: BumpAlloc::new(),
+        }
+    }
+
+    /// Moves the offset from `end` to `new_end` if `end` is where it is.
+    fn grow_last(&self, end: usize, new_end: usize) -> bool {
+        // `Relaxed`: the bytes between the two ends were never handed out
+        // (the offset only grows), so no earlier write to them needs to be
+        // seen; this thread already owns the block they extend.
+        self.arena
+            .offset
+            .compare_exchange(end, new_end, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+    }
+}
+
+impl<const N: usize> Default for GrowInPlace<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: `alloc` and `dealloc` are `BumpAlloc`'s. `realloc` returns the
+// same pointer only for an arena block that already has `new_size` bytes
+// (a shrink) or whose range was extended to `new_size` bytes by a
+// successful compare-and-swap, which reserved the added bytes for this call
+// alone; the alignment is unchanged. Otherwise it allocates, copies the
+// smaller size and frees the old block, as the default does.
+unsafe impl<const N: usize> GlobalAlloc for GrowInPlace<N> {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller's contract is `BumpAlloc::alloc`'s.
+        unsafe { self.arena.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: the caller's contract is `BumpAlloc::dealloc`'s.
+        unsafe { self.arena.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if let Some(offset) = self.arena.arena_offset(ptr).filter(|_| layout.size() != 0) {
+            if new_size <= layout.size() {
+                return ptr;
+            }
+            let end = offset + layout.size();
+            let new_end = offset.checked_add(new_size).filter(|&e| e <= N);
+            if let Some(new_end) = new_end
+                && self.grow_last(end, new_end)
+            {
+                return ptr;
+            }
+        }
+        // SAFETY: the caller guarantees `new_size` is non-zero and, rounded
+        // up to `layout.align()`, does not overflow `isize`.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
+        // SAFETY: `new_layout` has a non-zero size.
+        let new_ptr = unsafe { self.alloc(new_layout) };
+        if !new_ptr.is_null() {
+            // SAFETY: the old block is live and has `layout.size()` bytes,
+            // the new one `new_size`; two live blocks never overlap. Then
+            // the old one is freed once, with its layout.
+            unsafe {
+                std::ptr::copy_nonoverlapping(ptr, new_ptr, layout.size().min(new_size));
+                self.dealloc(ptr, layout);
+            }
+        }
+        new_ptr
+    }
+}
+// ANCHOR_END: grow_in_place
