@@ -465,13 +465,17 @@ fn threads_test_rejects_a_log_that_publishes_before_writing() {
 }
 
 /// An inner allocator with one 64-byte block and a handshake: its `dealloc`
-/// gives the block back, then waits until another thread has taken it again.
+/// gives the block back, then waits until another thread has taken it again
+/// through the wrapper (its whole `alloc` call, recording included).
 /// That is the moment where a wrapper must already have reserved the
 /// dealloc's place in the trace.
 struct OneBlock {
     block: UnsafeCell<[u64; 8]>,
     taken: AtomicBool,
+    /// Set by `dealloc` once the block is free again.
     freed: AtomicBool,
+    /// Set by the thread that takes the freed block, once its whole `alloc`
+    /// call through the wrapper has returned; `dealloc` waits for it.
     taken_again: AtomicBool,
 }
 
@@ -508,9 +512,6 @@ unsafe impl GlobalAlloc for OneBlock {
                 .is_err()
         {
             return std::ptr::null_mut();
-        }
-        if self.freed.load(Ordering::Acquire) {
-            self.taken_again.store(true, Ordering::Release);
         }
         self.block.get().cast()
     }
@@ -566,6 +567,10 @@ fn hand_over<T: Traced>() -> Trace {
             // SAFETY: a non-zero size.
             let ptr = unsafe { traced.alloc(layout) };
             assert!(!ptr.is_null(), "thread B gets the block A freed");
+            traced
+                .one_block()
+                .taken_again
+                .store(true, Ordering::Release);
         });
     });
     traced.trace()
