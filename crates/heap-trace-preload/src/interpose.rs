@@ -15,8 +15,8 @@ use heap_trace::{Kind, Recorder};
 use crate::format::{self, Buffer};
 
 /// Events one run can hold; calls past it are counted as dropped. About
-/// 64 bytes each, in zero-initialised memory the kernel maps only when
-/// touched, so a short program pays for what it uses.
+/// 56 bytes each, in zero-initialised memory (`.bss`) that the kernel maps
+/// only when touched, so a short program pays for what it uses.
 const CAPACITY: usize = 1 << 18;
 
 static RECORDER: Recorder<CAPACITY> = Recorder::new();
@@ -239,7 +239,10 @@ pub unsafe extern "C" fn memalign(align: usize, size: usize) -> *mut c_void {
 fn page_size() -> usize {
     // SAFETY: `sysconf` only reads a value; it does not allocate.
     let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    usize::try_from(page).unwrap_or(4096)
+    usize::try_from(page)
+        .ok()
+        .filter(|&page| page > 0)
+        .unwrap_or(4096)
 }
 
 /// # Safety

@@ -605,7 +605,7 @@ fn trace_one(
     };
     write(TRACE, &trace.to_json_lines())?;
     let _ = std::fs::remove_file(&recorded);
-    let title = format!("heap of {}", program.label);
+    let title = format!("The heap of {}", program.label);
     let first_part;
     let drawn = if trace.events.len() > PICTURE_EVENTS {
         first_part = Trace {
@@ -653,12 +653,8 @@ fn trace_one(
     for line in summary.lines() {
         println!("{line}");
     }
-    if trace.events.is_empty() {
-        println!(
-            "No malloc call was recorded: this program's global allocator does not call malloc \
-             (mimalloc, jemalloc and a static arena get their memory from the kernel or a \
-             static), so only the C library's own calls would show."
-        );
+    if let Some(note) = unseen_allocations(&trace, &program.exe) {
+        println!("{note}");
     }
     if !ended.success() {
         println!(
@@ -667,6 +663,36 @@ fn trace_one(
         );
     }
     Ok(())
+}
+
+/// Why a trace may miss the program's own allocations: a global allocator
+/// that does not call `malloc` gets its memory from the kernel (`mmap`) or
+/// from a static, so only the C library's own calls are recorded.
+fn unseen_allocations(trace: &Trace, exe: &Path) -> Option<String> {
+    let binary = std::fs::read(exe).unwrap_or_default();
+    let contains = |needle: &[u8]| binary.windows(needle.len()).any(|w| w == needle);
+    let linked: Vec<&str> = [
+        ("mimalloc", &b"mi_malloc_aligned"[..]),
+        ("jemalloc", b"_rjem_"),
+    ]
+    .into_iter()
+    .filter(|(_, symbol)| contains(symbol))
+    .map(|(name, _)| name)
+    .collect();
+    if !linked.is_empty() {
+        return Some(format!(
+            "Note: this program contains {}, which gets its memory from the kernel, not from \
+             malloc: blocks it hands out do not appear in the trace (the ones that do come from \
+             the C library and from allocators that call malloc).",
+            linked.join(" and ")
+        ));
+    }
+    trace.events.is_empty().then(|| {
+        "No malloc call was recorded: this program's global allocator does not call malloc \
+         (mimalloc and jemalloc get their memory from the kernel, an arena from a static), \
+         and the C library allocated nothing either."
+            .to_owned()
+    })
 }
 
 /// "exited normally", "exited with failure (exit code 101)", "was killed by
