@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::workspace::{Workspace, cargo};
+use workbook_support::cargo::cargo;
+use workbook_support::workspace::Workspace;
 
 /// What one profile's build produced.
 #[derive(Default)]
@@ -122,11 +123,7 @@ fn read_messages(ws: &Workspace, stdout: &str) -> Built {
 /// The workspace package a message is about, by its manifest path.
 fn package_of(ws: &Workspace, message: &Value) -> Option<String> {
     let manifest = Path::new(message["manifest_path"].as_str()?);
-    let dir = manifest.parent()?;
-    ws.packages
-        .iter()
-        .find(|p| p.dir == dir)
-        .map(|p| p.name.clone())
+    ws.package_by_manifest(manifest).map(|p| p.name.clone())
 }
 
 fn indent(text: &str) -> String {
@@ -150,17 +147,15 @@ fn first_error_line(stderr: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::workspace::Package;
 
     fn workspace() -> Workspace {
-        Workspace {
-            root: PathBuf::from("/ws"),
-            target_dir: PathBuf::from("/ws/target"),
-            packages: vec![
-                Package::for_tests("hello", "/ws/hello"),
-                Package::for_tests("broken", "/ws/broken"),
-            ],
-        }
+        Workspace::from_metadata(&serde_json::json!({
+            "workspace_root": "/ws",
+            "packages": [
+                {"name": "hello", "manifest_path": "/ws/hello/Cargo.toml"},
+                {"name": "broken", "manifest_path": "/ws/broken/Cargo.toml"},
+            ]
+        }))
     }
 
     #[test]

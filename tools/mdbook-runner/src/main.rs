@@ -15,7 +15,6 @@
 //! `mdbook-runner check BOOK_DIR` checks a built book (see `check.rs`).
 
 mod answers;
-mod cache;
 mod check;
 mod compile;
 mod directive;
@@ -24,7 +23,6 @@ mod preprocess;
 mod programs;
 mod render;
 mod widget;
-mod workspace;
 
 use std::io::Write;
 use std::path::Path;

@@ -12,7 +12,7 @@ use crate::directive::{self, Directive};
 use crate::programs::program_results;
 use crate::render::code_block;
 use crate::widget;
-use crate::workspace::Workspace;
+use workbook_support::workspace::Workspace;
 
 /// How long one program may run before the build gives up on it, unless
 /// `[preprocessor.runner] timeout-secs` says otherwise. Generous: a pitfall
@@ -74,7 +74,7 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
         .into_iter()
         .partition(|(d, _)| matches!(d, Directive::Widget { .. }));
     if !widgets.is_empty() {
-        match Workspace::find(&ctx.root).and_then(|ws| widget::known(&ws.root)) {
+        match Workspace::load(&ctx.root).and_then(|ws| widget::known(&ws.root)) {
             Ok(known) => {
                 for (directive, where_used) in &widgets {
                     if let Directive::Widget { name } = directive
@@ -164,7 +164,7 @@ fn wrong_answer_results(
     sites: BTreeMap<Directive, Vec<Site>>,
     timeout: Duration,
 ) -> Result<Results, String> {
-    let ws = Workspace::find(book_root)?;
+    let ws = Workspace::load(book_root)?;
     let root = ws.root.clone();
     let mut results = BTreeMap::new();
     let mut errors = Vec::new();

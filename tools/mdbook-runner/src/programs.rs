@@ -9,14 +9,22 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use wrong_answer_check::run_with_timeout;
+use workbook_support::cache::{Key, Store};
+use workbook_support::cargo::cargo;
+use workbook_support::process::{run_with_timeout, tail};
+use workbook_support::toolchain::Toolchain;
+use workbook_support::workspace::{Package, Workspace};
 
-use crate::cache::{Key, Store};
 use crate::compile;
 use crate::directive::Directive;
 use crate::preprocess::{Results, Site, progress};
-use crate::render::{rendered, tail};
-use crate::workspace::{Package, Workspace, cargo};
+use crate::render::rendered;
+
+/// How many lines of a failed run's output an error shows.
+const TAIL_LINES: usize = 40;
+
+/// Bump when the key's recipe or the stored format changes.
+const CACHE_FORMAT: &str = "mdbook-runner cache v2";
 
 /// The package whose `show CASE` prints a pitfall's real diagnostic.
 const PITFALLS_PACKAGE: &str = "pitfalls";
@@ -69,40 +77,13 @@ impl Job {
     }
 }
 
-/// The compiler that builds the programs: the line `{{#toolchain}}` shows,
-/// and everything `rustc -vV` says (commit, host, LLVM) for the cache key.
-struct Toolchain {
-    version: String,
-    verbose: String,
-}
-
-impl Toolchain {
-    fn find(dir: &Path) -> Result<Toolchain, String> {
-        let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let output = Command::new(rustc)
-            .arg("-vV")
-            .current_dir(dir)
-            .output()
-            .map_err(|e| format!("cannot run `rustc -vV`: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "`rustc -vV` failed: {}",
-                String::from_utf8_lossy(&output.stderr).trim()
-            ));
-        }
-        let verbose = String::from_utf8_lossy(&output.stdout).trim().to_owned();
-        let version = verbose.lines().next().unwrap_or_default().to_owned();
-        Ok(Toolchain { version, verbose })
-    }
-}
-
 /// The programs `{{#run}}` and `{{#pitfall}}` run, and `{{#toolchain}}`.
 pub fn program_results(
     book_root: &Path,
     sites: BTreeMap<Directive, Vec<Site>>,
     timeout: Duration,
 ) -> Result<Results, String> {
-    let toolchain = Toolchain::find(book_root)?;
+    let toolchain = Toolchain::detect(book_root)?;
     let mut results = BTreeMap::new();
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
@@ -131,7 +112,7 @@ pub fn program_results(
         };
         let ws = match &workspace {
             Some(ws) => ws,
-            None => workspace.insert(Workspace::find(book_root)?),
+            None => workspace.insert(Workspace::load(book_root)?),
         };
         let resolved = ws
             .package(&package)
@@ -210,7 +191,7 @@ struct TreeHashes(HashMap<PathBuf, String>);
 impl TreeHashes {
     fn of(&mut self, dir: &Path, root: &Path) -> Result<&str, String> {
         if !self.0.contains_key(dir) {
-            let mut key = Key::new();
+            let mut key = Key::new(CACHE_FORMAT);
             key.add_tree(dir, root)?;
             self.0.insert(dir.to_path_buf(), key.hex());
         }
@@ -229,7 +210,7 @@ fn cache_key(
     toolchain: &Toolchain,
     trees: &mut TreeHashes,
 ) -> Result<String, String> {
-    let mut key = Key::new();
+    let mut key = Key::new(CACHE_FORMAT);
     key.add("directive", directive.canonical().as_bytes());
     key.add("rustc", toolchain.verbose.as_bytes());
     for (name, value) in keyed_env(std::env::vars_os()) {
@@ -399,11 +380,11 @@ fn run_job(root: &Path, job: &Job, exe: &Path, timeout: Duration) -> Result<Stri
         let mut text = String::new();
         if !stdout.trim().is_empty() {
             text.push_str("  stdout:\n");
-            text.push_str(&tail(stdout.as_bytes()));
+            text.push_str(&tail(stdout, TAIL_LINES));
         }
         if !stderr.trim().is_empty() {
             text.push_str("  stderr:\n");
-            text.push_str(&tail(stderr.as_bytes()));
+            text.push_str(&tail(stderr, TAIL_LINES));
         }
         text
     };
@@ -413,11 +394,11 @@ fn run_job(root: &Path, job: &Job, exe: &Path, timeout: Duration) -> Result<Stri
             Some(1) => Err(format!(
                 "pitfall case `{case}` did not fail the way it should:\n{}{}",
                 stdout,
-                tail(stderr.as_bytes())
+                tail(&stderr, TAIL_LINES)
             )),
             Some(2) => Err(format!(
                 "unknown pitfall case `{case}` (`cargo run -p {PITFALLS_PACKAGE} -- list` names them):\n{}",
-                tail(stderr.as_bytes())
+                tail(&stderr, TAIL_LINES)
             )),
             _ => Err(format!("`{shown}` {ended}:\n{}", printed(&stdout, &stderr))),
         },

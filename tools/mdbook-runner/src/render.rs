@@ -3,24 +3,6 @@
 
 use crate::directive::Directive;
 
-/// The end of a long error output: the part that names the problem.
-pub fn tail(bytes: &[u8]) -> String {
-    const KEEP: usize = 40;
-    let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    let skipped = lines.len().saturating_sub(KEEP);
-    let mut out = String::new();
-    if skipped > 0 {
-        out.push_str(&format!("    ... ({skipped} lines before)\n"));
-    }
-    for line in &lines[skipped..] {
-        out.push_str("    ");
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
 /// What a directive's output becomes in the chapter: Markdown as it is for
 /// `{{#run ... --markdown}}`, a `text` block otherwise.
 pub fn rendered(directive: &Directive, output: &str) -> String {
@@ -103,13 +85,5 @@ mod tests {
         let run = |flag: &str| crate::directive::parse(&format!("{{{{#run a{flag}}}}}")).unwrap();
         assert_eq!(rendered(&run(" --markdown"), "| x |\n"), "| x |");
         assert_eq!(rendered(&run(""), "| x |\n"), "```text\n| x |\n```");
-    }
-
-    #[test]
-    fn long_error_output_keeps_its_end() {
-        let text: String = (1..=100).map(|i| format!("line {i}\n")).collect();
-        let kept = tail(text.as_bytes());
-        assert!(kept.starts_with("    ... (60 lines before)\n    line 61\n"));
-        assert!(kept.ends_with("    line 100\n"));
     }
 }

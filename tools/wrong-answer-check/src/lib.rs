@@ -16,7 +16,6 @@
 
 mod gallery;
 mod libtest;
-mod process;
 mod prove;
 mod report;
 
@@ -25,6 +24,5 @@ pub use gallery::{
     miri_toolchain,
 };
 pub use libtest::{Failure, TestOutcome, parse_libtest};
-pub use process::run_with_timeout;
 pub use prove::{Rejection, prove_rejected};
 pub use report::normalise;

@@ -6,16 +6,22 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-use sha2::{Digest, Sha256};
+use workbook_support::cache::{Key, Store};
+use workbook_support::cargo::cargo;
+use workbook_support::process::{run_with_timeout, tail};
+use workbook_support::toolchain::Toolchain;
+use workbook_support::workspace::{Package, Workspace};
 
 use crate::gallery::{MEMBER_GLOB, RejectedBy, WrongAnswer, miri_toolchain};
 use crate::libtest::{Failure, TestOutcome, parse_libtest};
-use crate::process::run_with_timeout;
 use crate::report;
 
 /// Bump when the key's recipe, the stored format or the report changes.
 const FORMAT: &str = "wrong-answer-check v1";
+
+/// How many lines of a long output a report keeps (its end names the
+/// problem).
+const TAIL_LINES: usize = 30;
 
 /// The Miri flags every run uses; the seeds are added per wrong answer.
 const MIRIFLAGS: &str = "-Zmiri-strict-provenance";
@@ -105,21 +111,14 @@ pub fn prove_rejected(
         .collect()
 }
 
-/// What one package of `cargo metadata` says about its inputs.
-struct Member {
-    dir: PathBuf,
-    /// Files of its targets outside its directory (the exercise's tests).
-    outside: Vec<PathBuf>,
-    path_deps: Vec<PathBuf>,
-}
-
 struct Prover<'a> {
     root: &'a Path,
     target_dir: &'a Path,
     timeout: Duration,
     progress: &'a dyn Fn(&str),
-    members: BTreeMap<String, Member>,
+    workspace: Workspace,
     rustc: String,
+    store: Store,
 }
 
 impl<'a> Prover<'a> {
@@ -129,43 +128,22 @@ impl<'a> Prover<'a> {
         timeout: Duration,
         progress: &'a dyn Fn(&str),
     ) -> Result<Self, String> {
-        let output = cargo()
-            .args(["metadata", "--format-version", "1", "--no-deps"])
-            .current_dir(root)
-            .output()
-            .map_err(|e| format!("cannot start cargo: {e}"))?;
-        if !output.status.success() {
-            return Err(format!(
-                "`cargo metadata` failed:\n{}",
-                String::from_utf8_lossy(&output.stderr).trim_end()
-            ));
-        }
-        let meta: Value = serde_json::from_slice(&output.stdout)
-            .map_err(|e| format!("cannot read `cargo metadata` output: {e}"))?;
-        let members = meta["packages"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .map(member_from_json)
-            .collect();
-        let rustc = Command::new(std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into()))
-            .arg("--version")
-            .current_dir(root)
-            .output()
-            .map_err(|e| format!("cannot run `rustc --version`: {e}"))?;
+        let workspace = Workspace::load(root)?;
+        let rustc = Toolchain::detect(root)?.verbose;
         Ok(Prover {
             root,
             target_dir,
             timeout,
             progress,
-            members,
-            rustc: String::from_utf8_lossy(&rustc.stdout).trim().to_owned(),
+            workspace,
+            rustc,
+            store: Store::new(target_dir.join("wrong-answers")),
         })
     }
 
     /// Everything that can change the proof.
     fn key(&self, answer: &WrongAnswer) -> Result<String, String> {
-        let member = self.members.get(&answer.package).ok_or_else(|| {
+        let member = self.workspace.package(&answer.package).map_err(|_| {
             format!(
                 "{}: `{}` is not a workspace member; add \"{MEMBER_GLOB}\" to [workspace] members \
                  in the root Cargo.toml",
@@ -173,7 +151,7 @@ impl<'a> Prover<'a> {
                 answer.package
             )
         })?;
-        let mut key = Key::new();
+        let mut key = Key::new(FORMAT);
         key.add("package", answer.package.as_bytes());
         key.add("caught-by", answer.caught_by.join("\n").as_bytes());
         match &answer.rejected_by {
@@ -187,24 +165,14 @@ impl<'a> Prover<'a> {
         for file in ["Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
             key.add_file(file, &self.root.join(file));
         }
-        let mut dirs = BTreeSet::new();
-        let mut todo = vec![member];
-        while let Some(m) = todo.pop() {
-            if !dirs.insert(m.dir.clone()) {
-                continue;
-            }
-            for file in &m.outside {
+        // The package, its path dependencies, and the directories of target
+        // files that live elsewhere (the exercise's tests).
+        let mut dirs: BTreeSet<PathBuf> = self.workspace.source_dirs(member);
+        for package in dirs.clone().iter().filter_map(|d| self.package_in(d)) {
+            for file in package.sources_outside() {
                 if let Some(parent) = file.parent() {
                     dirs.insert(parent.to_path_buf());
                 }
-            }
-            todo.extend(
-                m.path_deps
-                    .iter()
-                    .filter_map(|d| self.members.values().find(|p| &p.dir == d)),
-            );
-            for dep in &m.path_deps {
-                dirs.insert(dep.clone());
             }
         }
         for dir in dirs {
@@ -213,12 +181,12 @@ impl<'a> Prover<'a> {
         Ok(key.hex())
     }
 
-    fn cache_file(&self, key: &str) -> PathBuf {
-        self.target_dir.join("wrong-answers").join(key)
+    fn package_in(&self, dir: &Path) -> Option<&Package> {
+        self.workspace.packages.iter().find(|p| p.dir == dir)
     }
 
     fn cached(&self, answer: &WrongAnswer, key: &str) -> Option<Rejection> {
-        let text = std::fs::read_to_string(self.cache_file(key)).ok()?;
+        let text = self.store.get(key)?;
         let (first, report) = text.split_once('\n')?;
         let caught = first.strip_prefix("caught: ")?;
         Some(Rejection {
@@ -229,22 +197,13 @@ impl<'a> Prover<'a> {
         })
     }
 
-    /// Writes to a temporary name first, so a crash never leaves half an
-    /// entry.
     fn store(&self, key: &str, rejection: &Rejection) -> Result<(), String> {
-        let file = self.cache_file(key);
-        let dir = file.parent().unwrap_or(self.target_dir);
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let tmp = file.with_extension(format!("tmp{}", std::process::id()));
         let text = format!(
             "caught: {}\n{}",
             rejection.caught.join(" "),
             rejection.report
         );
-        std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &file)
-            .map_err(|e| format!("cannot store a result in {}: {e}", dir.display()))
+        self.store.put(key, &text)
     }
 
     /// A cargo command in the root, building into the shared target dir.
@@ -304,7 +263,7 @@ impl<'a> Prover<'a> {
                                     "{} does not compile; a wrong answer must compile, so that its \
                                      tests (not the compiler) reject it:\n{}",
                                     answer.dir.display(),
-                                    tail(&stderr)
+                                    tail(&stderr, TAIL_LINES)
                                 ),
                             );
                         }
@@ -498,7 +457,7 @@ impl<'a> Prover<'a> {
                 format!(
                     "{}: Miri did not run its tests to the end and named no failing seed:\n{}",
                     answer.package,
-                    tail(&stderr)
+                    tail(&stderr, TAIL_LINES)
                 )
             })?;
         let single = format!("{MIRIFLAGS} -Zmiri-seed={seed}");
@@ -552,14 +511,14 @@ fn caught<'o>(
             "{} does not compile; a wrong answer must compile, so that its tests (not the \
              compiler) reject it:\n{}",
             answer.dir.display(),
-            tail(stderr)
+            tail(stderr, TAIL_LINES)
         ));
     }
     if outcome.failed.is_empty() {
         return Err(format!(
             "{}: its tests did not run to the end, so nothing proves them failing:\n{}",
             answer.package,
-            tail(&output)
+            tail(&output, TAIL_LINES)
         ));
     }
     let failures: Vec<&Failure> = outcome
@@ -590,119 +549,6 @@ fn aborted(stderr: &str) -> bool {
 /// name or the same path).
 fn same_test(libtest_name: &str, declared: &str) -> bool {
     libtest_name == declared || libtest_name.ends_with(&format!("::{declared}"))
-}
-
-/// The `cargo` that runs us, so the toolchain stays the same.
-fn cargo() -> Command {
-    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-}
-
-fn member_from_json(p: &Value) -> (String, Member) {
-    let manifest = PathBuf::from(p["manifest_path"].as_str().unwrap_or_default());
-    let dir = manifest.parent().map(Path::to_path_buf).unwrap_or_default();
-    let outside = p["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["src_path"].as_str().map(PathBuf::from))
-        .filter(|src| !src.starts_with(&dir) || src.components().any(|c| c.as_os_str() == ".."))
-        .collect();
-    let path_deps = p["dependencies"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|d| d["path"].as_str().map(PathBuf::from))
-        .collect();
-    (
-        p["name"].as_str().unwrap_or_default().to_owned(),
-        Member {
-            dir,
-            outside,
-            path_deps,
-        },
-    )
-}
-
-/// The end of a long output: the part that names the problem.
-fn tail(text: &str) -> String {
-    const KEEP: usize = 30;
-    let lines: Vec<&str> = text.trim_end().lines().collect();
-    let skipped = lines.len().saturating_sub(KEEP);
-    let mut out = String::new();
-    if skipped > 0 {
-        out.push_str(&format!("    ... ({skipped} lines before)\n"));
-    }
-    for line in &lines[skipped..] {
-        out.push_str("    ");
-        out.push_str(line);
-        out.push('\n');
-    }
-    out
-}
-
-/// A cache key built from labelled inputs.
-struct Key(Sha256);
-
-impl Key {
-    fn new() -> Key {
-        let mut key = Key(Sha256::new());
-        key.add("format", FORMAT.as_bytes());
-        key
-    }
-
-    /// The label and the lengths keep inputs from running into each other.
-    fn add(&mut self, label: &str, bytes: &[u8]) {
-        for part in [label.as_bytes(), bytes] {
-            self.0.update((part.len() as u64).to_le_bytes());
-            self.0.update(part);
-        }
-    }
-
-    fn add_file(&mut self, label: &str, path: &Path) {
-        match std::fs::read(path) {
-            Ok(bytes) => self.add(label, &bytes),
-            Err(_) => self.add(label, b"<missing>"),
-        }
-    }
-
-    /// Every file under `dir` (sorted, skipping `target` and hidden
-    /// directories), each labelled by its path relative to `root`.
-    fn add_tree(&mut self, dir: &Path, root: &Path) -> Result<(), String> {
-        let mut files = Vec::new();
-        collect_files(dir, &mut files)?;
-        files.sort();
-        for file in files {
-            let label = file.strip_prefix(root).unwrap_or(&file);
-            self.add_file(&label.to_string_lossy(), &file);
-        }
-        Ok(())
-    }
-
-    fn hex(self) -> String {
-        self.0
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
-    }
-}
-
-fn collect_files(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    for entry in entries {
-        let entry = entry.map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-        let path = entry.path();
-        let name = entry.file_name();
-        if path.is_dir() {
-            if name != "target" && !name.to_string_lossy().starts_with('.') {
-                collect_files(&path, files)?;
-            }
-        } else {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
