@@ -5,7 +5,6 @@ use std::cell::RefCell;
 
 use wasm_bindgen::prelude::*;
 
-use crate::GLOBAL;
 use crate::input::{InputError, bounded};
 
 /// The most items one action adds, and the most the page holds at once:
@@ -50,7 +49,7 @@ pub fn gauges() -> Gauges {
             held.strings.len(),
         )
     });
-    let tracker = GLOBAL.inner();
+    let tracker = crate::tracker();
     Gauges {
         live_bytes: tracker.live_bytes(),
         peak_bytes: tracker.peak_bytes(),
@@ -101,7 +100,7 @@ pub fn drop_all() -> Gauges {
 /// Starts the peak over from the current live bytes.
 #[wasm_bindgen]
 pub fn reset_peak() -> Gauges {
-    GLOBAL.inner().reset_peak();
+    crate::tracker().reset_peak();
     gauges()
 }
 

@@ -4,7 +4,6 @@
 use budget::Policy;
 use wasm_bindgen::prelude::*;
 
-use crate::GLOBAL;
 use crate::input::{InputError, bounded, whole_number};
 
 /// The largest block and the most blocks one run may ask for.
@@ -72,14 +71,15 @@ pub fn run_budget(
         refused_at: None,
         refusals: 0,
     };
-    let refusals_before = GLOBAL.refusals();
-    GLOBAL.clear_flag();
-    GLOBAL.set_policy(if refusing {
+    let global = crate::budget();
+    let refusals_before = global.refusals();
+    global.clear_flag();
+    global.set_policy(if refusing {
         Policy::Refuse
     } else {
         Policy::FlagOnly
     });
-    GLOBAL.set_limit(GLOBAL.live_bytes().saturating_add(budget));
+    global.set_limit(global.live_bytes().saturating_add(budget));
 
     for number in 1..=blocks_requested {
         let mut block = Vec::new();
@@ -89,15 +89,15 @@ pub fn run_budget(
         }
         kept.push(block);
         run.blocks_granted = number;
-        if run.flagged_at.is_none() && GLOBAL.over_budget() {
+        if run.flagged_at.is_none() && global.over_budget() {
             run.flagged_at = Some(number);
         }
     }
 
-    GLOBAL.set_limit(usize::MAX);
-    GLOBAL.set_policy(Policy::FlagOnly);
-    GLOBAL.clear_flag();
-    run.refusals = GLOBAL.refusals().saturating_sub(refusals_before);
+    global.set_limit(usize::MAX);
+    global.set_policy(Policy::FlagOnly);
+    global.clear_flag();
+    run.refusals = global.refusals().saturating_sub(refusals_before);
     drop(kept);
     Ok(run)
 }

@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use playground::arena::ArenaMap;
-use playground::{explorer, gauges, guardrail};
+use playground::{explorer, gauges, guardrail, timeline};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -79,7 +79,41 @@ fn the_guardrail_refuses_and_the_run_recovers() {
         (4, Some(3), None)
     );
     // The limit is back out of reach: ordinary allocation works again.
-    assert_eq!(playground::GLOBAL.limit(), usize::MAX);
+    assert_eq!(playground::budget().limit(), usize::MAX);
     assert!(gauges::push_u64s("10").is_ok());
     gauges::drop_all();
+}
+
+#[wasm_bindgen_test]
+fn a_timeline_records_only_the_scenario_and_draws_it() {
+    let run = timeline::run_timeline("vec-push", "1000").expect("vec-push with n = 1000 is valid");
+    let summary = run.summary();
+    assert!(summary.reallocs >= 1, "{summary:?}: the buffer grows");
+    assert_eq!(
+        summary.allocations, summary.frees,
+        "{summary:?}: the Vec is dropped inside the scenario"
+    );
+    assert_eq!(summary.final_live_bytes, 0, "{summary:?}");
+    assert!(summary.peak_live_bytes >= 8 * 1000, "{summary:?}");
+    assert_eq!(summary.dropped, 0, "{summary:?}");
+    assert!(
+        !playground::GLOBAL.recorder().is_recording(),
+        "recording stops when the scenario returns"
+    );
+    // The page's own allocations after the run are not in the trace.
+    let events = run.trace().events.len();
+    let _svg = run.block_map_svg();
+    assert_eq!(run.trace().events.len(), events);
+    assert!(run.live_bytes_svg().starts_with("<svg"));
+    assert!(run.block_map_svg().contains("data-addr="));
+    let parsed = heap_trace::Trace::parse(&run.json_lines()).expect("the trace round-trips");
+    assert_eq!(&parsed, run.trace());
+}
+
+#[wasm_bindgen_test]
+fn a_timeline_refuses_bad_input_with_the_rule() {
+    let err = timeline::run_timeline("vec-push", "0").expect_err("n = 0 is out of range");
+    assert!(err.to_string().contains("n must be from 1 to"), "{err}");
+    let err = timeline::run_timeline("vec-pop", "10").expect_err("no such scenario");
+    assert!(err.to_string().contains("vec-with-capacity"), "{err}");
 }

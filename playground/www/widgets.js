@@ -1,9 +1,10 @@
-// The four widgets. Each takes its host element, builds its controls, and
+// The widgets. Each takes its host element, builds its controls, and
 // returns { selftest } for the loader's `?selftest=1` mode. All checking of
 // input happens in Rust: a rejected input arrives here as a thrown Error
 // whose message is shown as it is.
 import {
   ArenaMap, build_strings, drop_all, explore_layout, gauges, push_u64s, reset_peak, run_budget,
+  run_timeline, timeline_scenarios,
 } from "./playground.js";
 
 // --- small DOM helpers -------------------------------------------------------
@@ -11,7 +12,7 @@ import {
 function el(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
-    if (key.startsWith("data-")) node.setAttribute(key, value);
+    if (key.startsWith("data-") || key.startsWith("aria-")) node.setAttribute(key, value);
     else node[key] = value;
   }
   node.append(...children);
@@ -279,9 +280,143 @@ function layoutExplorer(host) {
   return { selftest: () => { size.input.value = "8"; align.input.value = "3"; update(); } };
 }
 
+// --- 5. heap timeline ---------------------------------------------------------
+
+const HINT = "Point at a block, click it, or focus the map and use the arrow keys, to see its details.";
+
+// The detail line for one block-map bar, from the data attributes the
+// picture gives every bar.
+function describeBar(bar) {
+  const d = bar.dataset;
+  const made = {
+    alloc: `allocated at event ${d.seq}`,
+    alloc_zeroed: `allocated zeroed at event ${d.seq}`,
+    "realloc-moved": `moved here by the realloc at event ${d.seq}`,
+    "realloc-in-place": `resized in place by the realloc at event ${d.seq}`,
+  }[d.kind] || `made at event ${d.seq}`;
+  const ended = {
+    dealloc: `freed at event ${d.freed}`,
+    realloc: `reallocated at event ${d.freed}`,
+    live: "still live when the recording stopped",
+  }[d.end] || (d.freed === "never" ? "never freed" : `ended at event ${d.freed}`);
+  const thread = d.thread && d.thread !== "1" ? `, thread ${d.thread}` : "";
+  return `Block at ${d.addr}: ${d.size} bytes, align ${d.align}, ${made}, ${ended}${thread}.`;
+}
+
+function heapTimeline(host) {
+  const errorBox = shell(host, "Heap timeline",
+    "Run a small program with this page's global allocator recording every call, then see its heap: live bytes " +
+    "over time, and every block as a bar from its allocation to its free, placed by address.");
+  errorBox.dataset.field = "timeline-error";
+  const scenarios = timeline_scenarios().map(plain);
+  const picker = el("select", {}, ...scenarios.map((s) => el("option", { value: s.name, textContent: s.name })));
+  const n = field("n", "1000");
+  const about = el("p", { className: "pg-note" });
+  const describe = () => {
+    const s = scenarios.find((x) => x.name === picker.value);
+    about.textContent = s ? `${s.description} (n from ${s.min_n} to ${s.max_n}).` : "";
+  };
+  picker.onchange = describe;
+  const view = readout("timeline", [
+    ["events", "events recorded"], ["allocations", "allocations (alloc, alloc_zeroed)"],
+    ["reallocs", "reallocs"], ["reallocs_moved", "reallocs that moved the block"], ["frees", "frees"],
+    ["peak_live_bytes", "peak live bytes"], ["final_live_bytes", "live bytes at the end"],
+    ["dropped", "events dropped (buffer full)"],
+  ]);
+  const live = el("figure", { className: "pg-picture", "data-picture": "live-bytes" });
+  const blocks = el("figure", {
+    className: "pg-picture pg-blockmap", "data-picture": "block-map", tabIndex: 0,
+    "aria-label": "Block map. Arrow keys step through the blocks in the order they were made; Home and End jump.",
+  });
+  const detail = el("p", { className: "pg-detail", "data-field": "timeline-detail", "aria-live": "polite",
+    textContent: HINT });
+  const tracePre = el("pre", { className: "pg-trace", "data-field": "timeline-trace" });
+  const traceBox = el("details", {}, el("summary", { textContent: "The trace (heap-trace JSON lines)" }), tracePre);
+  let current = null;   // the last run's Rust object, kept for its trace
+  let bars = [];        // the block map's bars, in the order they were made
+  let selected = -1;
+  traceBox.ontoggle = () => {
+    if (traceBox.open && current && !tracePre.textContent) tracePre.textContent = current.json_lines();
+  };
+
+  const select = (index) => {
+    if (!bars.length) return;
+    if (selected >= 0 && bars[selected]) bars[selected].classList.remove("pg-selected");
+    selected = Math.max(0, Math.min(bars.length - 1, index));
+    bars[selected].classList.add("pg-selected");
+    detail.textContent = describeBar(bars[selected]);
+  };
+  const pointAt = (event) => {
+    const bar = event.target.closest && event.target.closest("[data-addr]");
+    const index = bar ? bars.indexOf(bar) : -1;
+    if (index >= 0) select(index);
+  };
+  blocks.addEventListener("mouseover", pointAt);
+  blocks.addEventListener("click", pointAt);
+  blocks.addEventListener("focus", () => { if (selected < 0) select(0); });
+  blocks.addEventListener("keydown", (event) => {
+    const step = { ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1 }[event.key];
+    if (step) select(selected + step);
+    else if (event.key === "Home") select(0);
+    else if (event.key === "End") select(bars.length - 1);
+    else return;
+    event.preventDefault();
+  });
+
+  const run = () => {
+    const result = attempt(errorBox, () => run_timeline(picker.value, n.input.value));
+    if (!result) return;
+    if (current) current.free();
+    current = result;
+    view.set({
+      events: result.events(), allocations: result.allocations(), reallocs: result.reallocs(),
+      reallocs_moved: result.reallocs_moved(), frees: result.frees(), peak_live_bytes: result.peak_live_bytes(),
+      final_live_bytes: result.final_live_bytes(), dropped: result.dropped(),
+    });
+    // The SVG is made in Rust by heap-picture, which escapes every text.
+    live.innerHTML = result.live_bytes_svg();
+    blocks.innerHTML = result.block_map_svg();
+    bars = [...blocks.querySelectorAll("[data-addr]")]
+      .sort((a, b) => Number(a.dataset.seq) - Number(b.dataset.seq));
+    selected = -1;
+    detail.textContent = HINT;
+    tracePre.textContent = traceBox.open ? result.json_lines() : "";
+    if (result.dropped() > 0) {
+      errorBox.textContent = `The recorder holds ${result.capacity()} events: ${result.dropped()} more were ` +
+        "dropped, so the pictures show only the start. Try a smaller n.";
+    }
+  };
+  host.append(
+    el("div", { className: "pg-controls" }, el("label", {}, "scenario ", picker), n.node, button("Run", run)),
+    about, errorBox, view.table, live, blocks, detail, traceBox,
+    el("p", { className: "pg-note", textContent:
+      "Only the scenario's own allocations are recorded: the recorder starts just before it runs and stops " +
+      "right after. A realloc ends a bar; the block's next bar starts where the realloc put it (the same " +
+      "address when it grew in place)." }));
+  describe();
+  view.set({});
+  return {
+    selftest: () => {
+      picker.value = "vec-push";
+      n.input.value = "1000";
+      describe();
+      run();
+      traceBox.open = true;
+      tracePre.textContent = current ? current.json_lines() : "";
+      // A keyboard user: focus the map, jump to the last block made.
+      blocks.focus();
+      blocks.dispatchEvent(new KeyboardEvent("keydown", { key: "End", bubbles: true }));
+      // Bad input is refused with the rule, and the run above stays shown.
+      n.input.value = "0";
+      run();
+    },
+  };
+}
+
 export const WIDGETS = {
   gauges: heapGauges,
   bump: bumpArena,
   budget: budgetGuardrail,
   layout: layoutExplorer,
+  timeline: heapTimeline,
 };

@@ -102,7 +102,27 @@ pub fn build(root: &Path) -> Result<PathBuf, String> {
         pkg.display(),
         bytes as f64 / 1024.0
     );
+    check_module_size(bytes)?;
     Ok(pkg)
+}
+
+/// The most the `.wasm` may weigh. The module is under 200 KiB; the limit
+/// catches the mistake that multiplies it: a large zero-initialised static
+/// (the heap recorder's event slots) sharing its static with a non-zero
+/// byte is stored whole in the file instead of costing nothing.
+const MAX_WASM_BYTES: u64 = 512 * 1024;
+
+fn check_module_size(bytes: u64) -> Result<(), String> {
+    if bytes <= MAX_WASM_BYTES {
+        return Ok(());
+    }
+    Err(format!(
+        "the playground's .wasm is {:.1} KiB, over the {} KiB limit: is a large static (such as the \
+         recorder's event buffer) in the same static as a non-zero value? A static with any non-zero \
+         byte is stored in the file byte for byte",
+        bytes as f64 / 1024.0,
+        MAX_WASM_BYTES / 1024
+    ))
 }
 
 /// The `cargo workbook test` step: the exported API under
@@ -188,6 +208,13 @@ mod tests {
             .and_then(|rest| rest.strip_suffix('"'))
             .expect("root Cargo.toml pins wasm-bindgen = \"=X.Y.Z\"");
         assert_eq!(WASM_BINDGEN.version, pin);
+    }
+
+    #[test]
+    fn a_module_over_the_size_limit_is_refused() {
+        assert!(check_module_size(190 * 1024).is_ok());
+        let err = check_module_size(2700 * 1024).unwrap_err();
+        assert!(err.contains("over the 512 KiB limit"), "{err}");
     }
 
     #[test]

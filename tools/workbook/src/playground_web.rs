@@ -8,6 +8,8 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
+use heap_trace::Kind;
+
 /// Headless, isolated and quiet (no sandbox: CI runs as root). Without the
 /// virtual time budget Chromium prints the page before the wasm has run.
 const CHROMIUM_FLAGS: &[&str] = &[
@@ -261,20 +263,53 @@ pub enum Widget {
     Bump,
     Budget,
     Layout,
+    Timeline,
 }
 
 impl Widget {
-    const ALL: [Widget; 4] = [Widget::Gauges, Widget::Bump, Widget::Budget, Widget::Layout];
+    const ALL: [Widget; 5] = [
+        Widget::Gauges,
+        Widget::Bump,
+        Widget::Budget,
+        Widget::Layout,
+        Widget::Timeline,
+    ];
 
-    /// Checks what this widget's self-test left in `dom`.
+    /// The `data-widget` name of its placeholder.
+    fn name(self) -> &'static str {
+        match self {
+            Widget::Gauges => "gauges",
+            Widget::Bump => "bump",
+            Widget::Budget => "budget",
+            Widget::Layout => "layout",
+            Widget::Timeline => "timeline",
+        }
+    }
+
+    /// Checks what this widget's self-test left in `dom` (only its own
+    /// part of the page is read, so widgets cannot mask each other).
     fn check(self, dom: &str) -> Result<(), String> {
+        let dom = widget_section(dom, self.name())?;
         match self {
             Widget::Gauges => check_gauges(dom),
             Widget::Bump => check_bump(dom),
             Widget::Budget => check_budget(dom),
             Widget::Layout => check_layout(dom),
+            Widget::Timeline => check_timeline(dom),
         }
     }
+}
+
+/// The part of `dom` from the placeholder `data-widget="NAME"` to the next
+/// widget's placeholder (or the end of the page).
+fn widget_section<'a>(dom: &'a str, name: &str) -> Result<&'a str, String> {
+    let marker = format!("data-widget=\"{name}\"");
+    let start = dom
+        .find(&marker)
+        .ok_or_else(|| format!("the page has no `{name}` widget"))?;
+    let rest = &dom[start + marker.len()..];
+    let end = rest.find("data-widget=\"").unwrap_or(rest.len());
+    Ok(&dom[start..start + marker.len() + end])
 }
 
 fn check_gauges(dom: &str) -> Result<(), String> {
@@ -353,6 +388,135 @@ fn check_layout(dom: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Heap timeline: `vec-push` with n = 1000, then n = 0. The page shows the
+/// trace it recorded; the check parses it with `heap-trace` and derives
+/// every expectation from it and from `Vec`'s growth rule.
+fn check_timeline(dom: &str) -> Result<(), String> {
+    let number = |name: &str| number(dom, &format!("timeline-{name}"));
+    let text = field_text(dom, "timeline-trace")
+        .ok_or("the timeline shows no trace (was the run refused?)")?;
+    let trace = heap_trace::Trace::parse(&unescape_html(text))
+        .map_err(|e| format!("the trace the timeline shows does not parse: {e}"))?;
+
+    // The numbers beside the pictures, recomputed from the trace.
+    let count = |kinds: &[Kind]| {
+        trace
+            .events
+            .iter()
+            .filter(|e| kinds.contains(&e.kind))
+            .count()
+    };
+    let live = trace.live_bytes();
+    let expected = [
+        ("events", trace.events.len()),
+        ("allocations", count(&[Kind::Alloc, Kind::AllocZeroed])),
+        ("reallocs", count(&[Kind::Realloc])),
+        ("frees", count(&[Kind::Dealloc])),
+        ("peak_live_bytes", live.iter().copied().max().unwrap_or(0)),
+        ("final_live_bytes", live.last().copied().unwrap_or(0)),
+        (
+            "dropped",
+            usize::try_from(trace.dropped).unwrap_or(usize::MAX),
+        ),
+    ];
+    for (name, value) in expected {
+        let shown = number(name)?;
+        if shown != value {
+            return Err(format!(
+                "the timeline shows {name} = {shown}, its own trace says {value}"
+            ));
+        }
+    }
+
+    // What pushing 1000 u64s one at a time must do: start at capacity 4
+    // (std's smallest non-zero capacity for 8-byte elements), double until
+    // 1000 fit, and free the buffer when the Vec is dropped. The buffer is
+    // followed through the trace by address, realloc by realloc.
+    let mut capacity = 4;
+    let mut expected_sizes = vec![8 * capacity];
+    while capacity < 1000 {
+        capacity *= 2;
+        expected_sizes.push(8 * capacity);
+    }
+    let (sizes, freed) = follow_block(&trace, expected_sizes[0], 8);
+    if sizes != expected_sizes || !freed {
+        return Err(format!(
+            "pushing 1000 u64s should allocate and grow its buffer through {expected_sizes:?} bytes, then free it; \
+             the trace shows {sizes:?} (freed: {freed})"
+        ));
+    }
+    let (allocations, frees) = (number("allocations")?, number("frees")?);
+    if allocations != frees || number("final_live_bytes")? != 0 {
+        return Err(format!(
+            "after the Vec is dropped every block must be freed: {allocations} allocations, {frees} frees"
+        ));
+    }
+    if number("reallocs")? < expected_sizes.len() - 1 || number("peak_live_bytes")? < 8000 {
+        return Err("growing to 1000 u64s needs a realloc per doubling and 8000 live bytes".into());
+    }
+
+    // The block map draws the blocks with their details, and focusing the
+    // largest one names it in the detail line.
+    let largest = attribute_values(dom, "data-size")
+        .into_iter()
+        .max()
+        .unwrap_or(0);
+    if largest != capacity * 8 {
+        return Err(format!(
+            "the block map's largest bar is {largest} bytes, the Vec's final buffer {} bytes",
+            capacity * 8
+        ));
+    }
+    let detail = field_text(dom, "timeline-detail").unwrap_or_default();
+    if !detail.contains(&format!("{largest} bytes")) {
+        return Err(format!(
+            "focusing the largest block should describe it ({largest} bytes); the detail line says `{detail}`"
+        ));
+    }
+
+    // n = 0 is refused with the rule, and the run before it stays shown.
+    let error = field_text(dom, "timeline-error").unwrap_or_default();
+    if !(error.contains("n = 0 is out of range") && error.contains("n must be from 1 to")) {
+        return Err(format!(
+            "n = 0 should be refused with the valid range; the page says `{error}`"
+        ));
+    }
+    Ok(())
+}
+
+/// The sizes one block goes through: its first allocation of `size` bytes
+/// aligned to `align`, then every realloc of it (wherever it moves), and
+/// whether it is freed at the end.
+fn follow_block(trace: &heap_trace::Trace, size: usize, align: usize) -> (Vec<usize>, bool) {
+    let mut events = trace.events.iter();
+    let Some(first) = events.by_ref().find(|e| {
+        matches!(e.kind, Kind::Alloc | Kind::AllocZeroed) && e.size == size && e.align == align
+    }) else {
+        return (Vec::new(), false);
+    };
+    let (mut addr, mut sizes) = (first.addr, vec![first.size]);
+    for event in events {
+        match event.kind {
+            Kind::Realloc if event.old_addr == addr && event.addr != 0 => {
+                addr = event.addr;
+                sizes.push(event.size);
+            }
+            Kind::Dealloc if event.addr == addr => return (sizes, true),
+            _ => {}
+        }
+    }
+    (sizes, false)
+}
+
+/// Undoes the escaping Chromium applies to text when it prints the DOM.
+fn unescape_html(text: &str) -> String {
+    text.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&nbsp;", "\u{a0}")
+        .replace("&amp;", "&")
+}
+
 /// The text of `<output data-field="NAME">TEXT</output>`.
 fn field_text<'a>(dom: &'a str, name: &str) -> Option<&'a str> {
     let start = dom.find(&format!("data-field=\"{name}\""))?;
@@ -421,6 +585,129 @@ mod tests {
         assert_eq!(field_text(dom, "a-b"), Some("42"));
         assert_eq!(field_text(dom, "missing"), None);
         assert_eq!(attribute_values(dom, "data-offset"), vec![64]);
+    }
+
+    /// The timeline widget's part of a page after its self-test, for a
+    /// trace of a buffer grown through `sizes` (then freed if `freed`).
+    fn timeline_dom(sizes: &[usize], freed: bool, error: &str) -> String {
+        use heap_trace::{Event, Trace};
+        let mut events = Vec::new();
+        let mut addr = 0x1000;
+        for (seq, &size) in sizes.iter().enumerate() {
+            let (kind, old_addr, old_size) = match seq {
+                0 => (Kind::Alloc, 0, 0),
+                _ => (Kind::Realloc, addr, sizes[seq - 1]),
+            };
+            if seq == 3 {
+                addr = 0x8000; // one realloc moves the block
+            }
+            events.push(Event {
+                seq: seq as u64,
+                thread: 1,
+                kind,
+                addr,
+                size,
+                align: 8,
+                old_addr,
+                old_size,
+            });
+        }
+        if freed {
+            let size = *sizes.last().unwrap();
+            let seq = events.len() as u64;
+            events.push(Event {
+                seq,
+                thread: 1,
+                kind: Kind::Dealloc,
+                addr,
+                size,
+                align: 8,
+                old_addr: 0,
+                old_size: 0,
+            });
+        }
+        let trace = Trace { events, dropped: 0 };
+        let live = trace.live_bytes();
+        let count = |kind| trace.events.iter().filter(|e| e.kind == kind).count();
+        let fields = [
+            ("events", trace.events.len()),
+            ("allocations", count(Kind::Alloc)),
+            ("reallocs", count(Kind::Realloc)),
+            ("frees", count(Kind::Dealloc)),
+            ("peak_live_bytes", live.iter().copied().max().unwrap_or(0)),
+            ("final_live_bytes", live.last().copied().unwrap_or(0)),
+            ("dropped", 0),
+        ];
+        let mut dom = String::from(r#"<div class="playground-widget" data-widget="timeline">"#);
+        dom += &format!(r#"<p class="pg-error" data-field="timeline-error">{error}</p>"#);
+        for (name, value) in fields {
+            dom += &format!(r#"<output data-field="timeline-{name}">{value}</output>"#);
+        }
+        let largest = sizes.iter().max().unwrap();
+        dom += &format!(
+            r#"<rect data-seq="0" data-addr="0x1000" data-size="{largest}" data-align="8"></rect>"#
+        );
+        dom += &format!(
+            r#"<p data-field="timeline-detail">Block at 0x8000: {largest} bytes, align 8</p>"#
+        );
+        dom += &format!(
+            r#"<pre data-field="timeline-trace">{}</pre></div>"#,
+            trace.to_json_lines()
+        );
+        dom
+    }
+
+    const REFUSED: &str = "n = 0 is out of range for vec-push: n must be from 1 to 100000";
+
+    #[test]
+    fn the_timeline_check_accepts_a_vec_that_doubles_and_rejects_one_that_does_not() {
+        let doubling = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
+        check_timeline(&timeline_dom(&doubling, true, REFUSED)).unwrap();
+        // Grown by 1.5x instead of doubling.
+        let err =
+            check_timeline(&timeline_dom(&[32, 48, 72, 108, 8192], true, REFUSED)).unwrap_err();
+        assert!(err.contains("grow its buffer through"), "{err}");
+        // Never freed.
+        let err = check_timeline(&timeline_dom(&doubling, false, REFUSED)).unwrap_err();
+        assert!(err.contains("freed: false"), "{err}");
+        // n = 0 accepted, or refused without the range.
+        let err = check_timeline(&timeline_dom(&doubling, true, "")).unwrap_err();
+        assert!(err.contains("n = 0 should be refused"), "{err}");
+    }
+
+    #[test]
+    fn the_timeline_check_rejects_numbers_its_trace_does_not_give() {
+        let doubling = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192];
+        let good = timeline_dom(&doubling, true, REFUSED);
+        let wrong = good.replace(
+            r#"data-field="timeline-reallocs">8<"#,
+            r#"data-field="timeline-reallocs">9<"#,
+        );
+        assert_ne!(good, wrong);
+        let err = check_timeline(&wrong).unwrap_err();
+        assert!(err.contains("reallocs = 9, its own trace says 8"), "{err}");
+        let no_detail = good.replace("Block at 0x8000: 8192 bytes", "Point at a block");
+        let err = check_timeline(&no_detail).unwrap_err();
+        assert!(err.contains("detail line"), "{err}");
+    }
+
+    #[test]
+    fn each_widget_is_checked_on_its_own_part_of_the_page() {
+        let dom = r#"<div data-widget="bump"><tr data-offset="0" data-align="1"></tr></div><div data-widget="timeline"><rect data-align="8"></rect></div>"#;
+        assert_eq!(
+            widget_section(dom, "bump").unwrap(),
+            r#"data-widget="bump"><tr data-offset="0" data-align="1"></tr></div><div "#
+        );
+        assert!(
+            widget_section(dom, "timeline")
+                .unwrap()
+                .contains("data-align=\"8\"")
+        );
+        assert!(
+            widget_section(dom, "layout")
+                .unwrap_err()
+                .contains("no `layout` widget")
+        );
     }
 
     #[test]
