@@ -143,12 +143,13 @@ pub fn end_to_end(pkg: &Path) -> Result<(), String> {
 
 /// The chapter pages of the built book (`book/build`) that embed a widget,
 /// and the widget each one holds.
-pub const BOOK_PAGES: [(&str, Widget); 5] = [
+pub const BOOK_PAGES: [(&str, Widget); 6] = [
     ("layout.html", Widget::Layout),
     ("counting.html", Widget::Gauges),
     ("peak.html", Widget::Gauges),
     ("budget.html", Widget::Budget),
     ("bump.html", Widget::Bump),
+    ("heap-timelines.html", Widget::Timeline),
 ];
 
 /// Opens each widget-carrying chapter of the built book in headless
