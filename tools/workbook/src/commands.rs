@@ -87,7 +87,7 @@ pub const COMMANDS: &[Command] = &[
     Command {
         name: "trace",
         usage: crate::trace_cmd::USAGE,
-        about: "record a program's malloc and free calls (an exercise: its tests) and draw its heap",
+        about: "record a program's (or an exercise's tests') malloc and free calls and draw its heap",
         run: crate::trace_cmd::run,
     },
     Command {

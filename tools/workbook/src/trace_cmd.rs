@@ -20,7 +20,8 @@ use serde_json::Value;
 
 use crate::{bounded, project};
 
-pub const USAGE: &str = "trace -p PKG [--bin B | --test T | --example E] [-- ARGS]";
+/// Short enough for the command table; `--example E` is accepted too.
+pub const USAGE: &str = "trace -p PKG [--bin B|--test T] [-- ARGS]";
 
 /// A traced run that has not ended by then is stopped (a test that
 /// deadlocks would otherwise hold the command forever).
@@ -730,6 +731,10 @@ struct Completed {
     /// Frees (and reallocs) of blocks allocated before recording began:
     /// their size stays 0.
     unknown_blocks: usize,
+    /// Allocations of an address the trace still holds live: a recording
+    /// whose order is wrong (a free recorded after the allocation that
+    /// reused its block), or a free that bypassed `free`.
+    reused_while_live: usize,
     threads: usize,
 }
 
@@ -741,12 +746,15 @@ fn complete(trace: &mut Trace) -> Completed {
     let mut live: HashMap<usize, (usize, usize)> = HashMap::new();
     let mut threads: HashMap<u32, u32> = HashMap::new();
     let mut unknown_blocks = 0;
+    let mut reused_while_live = 0;
     for event in &mut trace.events {
         let next = u32::try_from(threads.len() + 1).unwrap_or(u32::MAX);
         event.thread = *threads.entry(event.thread).or_insert(next);
         match event.kind {
             Kind::Alloc | Kind::AllocZeroed => {
-                live.insert(event.addr, (event.size, event.align));
+                if live.insert(event.addr, (event.size, event.align)).is_some() {
+                    reused_while_live += 1;
+                }
             }
             Kind::Dealloc => match live.remove(&event.addr) {
                 Some((size, align)) => (event.size, event.align) = (size, align),
@@ -759,7 +767,9 @@ fn complete(trace: &mut Trace) -> Completed {
                     None => unknown_blocks += 1,
                 }
                 if event.addr != 0 {
-                    live.insert(event.addr, (event.size, event.align));
+                    if live.insert(event.addr, (event.size, event.align)).is_some() {
+                        reused_while_live += 1;
+                    }
                 } else if let Some(old) = old {
                     // A failed realloc leaves the old block where it was.
                     live.insert(event.old_addr, old);
@@ -769,6 +779,7 @@ fn complete(trace: &mut Trace) -> Completed {
     }
     Completed {
         unknown_blocks,
+        reused_while_live,
         threads: threads.len(),
     }
 }
@@ -784,6 +795,7 @@ struct Summary {
     at_exit: usize,
     dropped: u64,
     unknown_blocks: usize,
+    reused_while_live: usize,
 }
 
 impl Summary {
@@ -806,6 +818,7 @@ impl Summary {
             at_exit: live.last().copied().unwrap_or(0),
             dropped: trace.dropped,
             unknown_blocks: completed.unknown_blocks,
+            reused_while_live: completed.reused_while_live,
         }
     }
 
@@ -831,8 +844,8 @@ impl Summary {
                 "  dropped: 0 (every call was recorded)".to_owned()
             } else {
                 format!(
-                    "  dropped: {} calls after the recorder's buffer filled up (the pictures \
-                     show the start of the run)",
+                    "  dropped: {} calls after the recorder's buffer filled up (the trace \
+                     holds the start of the run)",
                     self.dropped
                 )
             },
@@ -848,6 +861,13 @@ impl Summary {
                 "  {} of the frees and reallocs were of blocks allocated before recording began \
                  (their size is unknown: counted as 0)",
                 self.unknown_blocks
+            ));
+        }
+        if self.reused_while_live > 0 {
+            lines.push(format!(
+                "  warning: {} allocations returned an address the trace still held live: \
+                 the recording's order is wrong, or a block was freed without `free`",
+                self.reused_while_live
             ));
         }
         lines
@@ -1067,6 +1087,7 @@ mod tests {
             completed,
             Completed {
                 unknown_blocks: 1,
+                reused_while_live: 0,
                 threads: 3
             }
         );
@@ -1077,6 +1098,33 @@ mod tests {
         assert_eq!((trace.events[3].size, trace.events[3].align), (48, 16));
         assert_eq!(trace.events[4].size, 0);
         assert_eq!(trace.live_bytes(), [24, 48, 48, 0, 0]);
+    }
+
+    /// The check behind the summary's warning, on the order a recorder
+    /// gets wrong when a free takes its slot after the C library already has
+    /// the block back: another thread's malloc of the same block comes first.
+    #[test]
+    fn an_allocation_of_a_live_address_is_counted() {
+        let right = vec![
+            event(0, 1, Kind::Alloc, 0x1000, 64),
+            event(1, 1, Kind::Dealloc, 0x1000, 0),
+            event(2, 2, Kind::Alloc, 0x1000, 64),
+        ];
+        let mut wrong = right.clone();
+        wrong.swap(1, 2);
+        let mut reused =
+            |events: Vec<Event>| complete(&mut Trace { events, dropped: 0 }).reused_while_live;
+        assert_eq!(reused(right), 0);
+        assert_eq!(reused(wrong), 1);
+        let moved_onto_a_live_block = vec![
+            event(0, 1, Kind::Alloc, 0x1000, 64),
+            event(1, 1, Kind::Alloc, 0x2000, 64),
+            Event {
+                old_addr: 0x2000,
+                ..event(2, 1, Kind::Realloc, 0x1000, 128)
+            },
+        ];
+        assert_eq!(reused(moved_onto_a_live_block), 1);
     }
 
     #[test]
