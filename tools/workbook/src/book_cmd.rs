@@ -8,7 +8,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::time::Duration;
 
+use workbook_support::workspace::Workspace;
+
+use crate::file_watch::{self, Snapshot};
 use crate::project;
 use crate::tool_cache::Tool;
 
@@ -34,9 +38,11 @@ pub fn run_book(args: &[String]) -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo workbook serve [--port N]`: serve the book on 127.0.0.1,
-/// rebuilding it when a chapter, a listing or a pitfall changes (book.toml's
-/// `extra-watch-dirs`).
+/// `cargo workbook serve [--port N]`: serve the book on 127.0.0.1. mdBook
+/// rebuilds it when a chapter or anything a page includes or runs changes
+/// (book.toml's `extra-watch-dirs`); this command rebuilds the wasm
+/// playground when its sources or the crates it is built from change, and
+/// mdBook then picks up the new files.
 pub fn run_serve(args: &[String]) -> Result<(), String> {
     let port = parse_port(args)?;
     let root = project::root()?;
@@ -47,14 +53,54 @@ pub fn run_serve(args: &[String]) -> Result<(), String> {
         &format!("serving the book on http://127.0.0.1:{port} (Ctrl-C stops)"),
     );
     let port = port.to_string();
-    project::run_status(mdbook_command(&mdbook, &runner, &root).args([
-        "serve",
-        "book",
-        "--hostname",
-        "127.0.0.1",
-        "--port",
-        &port,
-    ]))
+    let mut cmd = mdbook_command(&mdbook, &runner, &root);
+    cmd.args(["serve", "book", "--hostname", "127.0.0.1", "--port", &port]);
+    let mut server = cmd
+        .spawn()
+        .map_err(|e| format!("cannot start `{}`: {e}", project::describe(&cmd)))?;
+    let watched = playground_sources(&root)?;
+    let mut seen = Snapshot::of(&watched);
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        if let Some(status) = server
+            .try_wait()
+            .map_err(|e| format!("cannot wait for mdBook: {e}"))?
+        {
+            return if status.success() {
+                Ok(())
+            } else {
+                Err(format!("mdBook stopped ({status})"))
+            };
+        }
+        let now = Snapshot::of(&watched);
+        if let Some(changed) = seen.changed_in(&now) {
+            seen = now;
+            println!(
+                "[serve] {} · {} changed: rebuilding the playground",
+                file_watch::clock(),
+                file_watch::shown(&changed, &root)
+            );
+            // A failed build leaves the last good playground in place.
+            if let Err(e) =
+                crate::playground_cmd::build_into(&root, &root.join("book/src/playground"))
+            {
+                println!("[serve] the playground does not build: {e}");
+            }
+        }
+    }
+}
+
+/// What the wasm playground is built from: its own sources and web assets,
+/// and the workspace crates it depends on (the book's allocators).
+fn playground_sources(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let ws = Workspace::load(root)?;
+    let playground = ws.package("playground")?;
+    Ok(ws
+        .source_dirs(playground)
+        .into_iter()
+        .filter(|dir| dir != &playground.dir)
+        .chain(["src", "www", "Cargo.toml"].map(|p| playground.dir.join(p)))
+        .collect())
 }
 
 /// Installs mdBook if needed, builds the runner, and builds the book: what

@@ -8,6 +8,7 @@ mod commands;
 mod compare_cmd;
 mod exercise_check;
 mod exercises;
+mod file_watch;
 mod hint_cmd;
 mod list_cmd;
 mod miri;

@@ -2,18 +2,14 @@
 //! unsolved exercise's tests (or exercise N's) each time one of its files is
 //! saved, and moves on when they pass. `--miri` runs them under Miri, as
 //! `check N --miri` does.
-//!
-//! It polls modification times twice a second instead of using OS file
-//! events: that needs no extra dependency, behaves the same on every
-//! platform and editor (some save by renaming), and costs nothing noticeable
-//! for a handful of files.
+//! Before each run it prints the time and the file whose save started it.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::path::Path;
+use std::time::Duration;
 
 use crate::check_cmd::Options;
 use crate::exercises::{self, Exercise};
+use crate::file_watch::{self, Snapshot};
 use crate::{check_cmd, list_cmd, project};
 
 const POLL: Duration = Duration::from_millis(500);
@@ -48,9 +44,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
         while !solved {
             std::thread::sleep(POLL);
             let now = snapshot(&root, exercise);
-            if now != seen {
+            if let Some(changed) = seen.changed_in(&now) {
                 seen = now;
-                println!();
+                println!(
+                    "\n── {} · {} changed: running exercise {}'s tests ──",
+                    file_watch::clock(),
+                    file_watch::shown(&changed, &root),
+                    exercise.number
+                );
                 solved = check_cmd::check(&root, exercise, &options)?;
             }
         }
@@ -62,28 +63,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
 }
 
 /// Modification times of the exercise's manifest, sources and tests.
-fn snapshot(root: &Path, exercise: &Exercise) -> BTreeMap<PathBuf, SystemTime> {
+fn snapshot(root: &Path, exercise: &Exercise) -> Snapshot {
     let dir = root.join(exercise.dir());
-    let mut times = BTreeMap::new();
-    let mut pending = vec![dir.join("Cargo.toml"), dir.join("src"), dir.join("tests")];
-    while let Some(path) = pending.pop() {
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue;
-        };
-        if meta.is_dir() {
-            if let Ok(entries) = std::fs::read_dir(&path) {
-                pending.extend(entries.filter_map(|e| e.ok().map(|e| e.path())));
-            }
-        } else if let Ok(modified) = meta.modified() {
-            times.insert(path, modified);
-        }
-    }
-    times
+    Snapshot::of(&[dir.join("Cargo.toml"), dir.join("src"), dir.join("tests")])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::SystemTime;
 
     #[test]
     fn a_saved_file_changes_the_snapshot() {
@@ -100,13 +88,16 @@ mod tests {
         let lib = src.join("lib.rs");
         std::fs::write(&lib, "// one").expect("write");
         let before = snapshot(root.path(), &exercise);
-        assert_eq!(before.len(), 1);
+        assert_eq!(before, snapshot(root.path(), &exercise));
         let later = SystemTime::now() + Duration::from_secs(5);
         std::fs::File::options()
             .write(true)
             .open(&lib)
             .and_then(|f| f.set_modified(later))
             .expect("touch");
-        assert_ne!(snapshot(root.path(), &exercise), before);
+        assert_eq!(
+            before.changed_in(&snapshot(root.path(), &exercise)),
+            Some(lib)
+        );
     }
 }
