@@ -451,7 +451,10 @@ fn arena_notes(report: &Report) -> Option<String> {
          - vec-growth: the arena has no `realloc` of its own, so the default one runs: a new \
          block, a copy of the whole vector, and a free that gives nothing back. System's \
          `realloc` usually grows a block where it is. Growing the arena's last block in place \
-         is exercise 5; bump-grow does it (`bump::GrowInPlace`).\n\
+         is exercise 5; bump-grow does it (`bump::GrowInPlace`), so its vectors are never \
+         copied, but each new vector still starts on memory the arena has never handed out, \
+         while System gives the next vector the block the previous one just freed, still in \
+         the cache.\n\
          - Requests that fell back to System, per workload: {}.",
         human_bytes(capacity),
         fallbacks.join(", ")
