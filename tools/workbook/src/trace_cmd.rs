@@ -1112,7 +1112,7 @@ mod tests {
         ];
         let mut wrong = right.clone();
         wrong.swap(1, 2);
-        let mut reused =
+        let reused =
             |events: Vec<Event>| complete(&mut Trace { events, dropped: 0 }).reused_while_live;
         assert_eq!(reused(right), 0);
         assert_eq!(reused(wrong), 1);

@@ -162,6 +162,29 @@ fn the_c_library_allocation_the_global_allocator_misses_is_traced() {
 }
 
 #[test]
+fn the_programs_arguments_reach_it_and_a_vec_doubles_in_the_trace() {
+    let (stdout, traces) =
+        trace_listing(&["trace", "-p", "heap-timelines", "--", "vec-push", "100"]);
+    assert!(
+        stdout.contains("heap-timelines exited normally"),
+        "{stdout}"
+    );
+    let trace = read_trace(&traces.join("heap-timelines"));
+    // Pushing 100 u64 grows the Vec from 4 to 128 elements, doubling:
+    // each step a realloc from the old capacity's bytes to twice as many.
+    for old in [32, 64, 128, 256, 512] {
+        assert!(
+            trace
+                .events
+                .iter()
+                .any(|e| e.kind == Kind::Realloc && e.old_size == old && e.size == 2 * old),
+            "no realloc from {old} to {} bytes",
+            2 * old
+        );
+    }
+}
+
+#[test]
 fn bad_requests_are_refused_with_what_is_valid() {
     let target = nested_target_dir("workspace");
     for (args, expected) in [
