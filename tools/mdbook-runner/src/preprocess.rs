@@ -13,11 +13,52 @@ use crate::programs::program_results;
 use crate::render::code_block;
 use crate::widget;
 use workbook_support::workspace::Workspace;
+use wrong_answer_check::RejectedBy;
 
 /// How long one program may run before the build gives up on it, unless
 /// `[preprocessor.runner] timeout-secs` says otherwise. Generous: a pitfall
 /// case may compile jemalloc from scratch on a busy machine.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
+
+/// The runner's settings, from `[preprocessor.runner]` in book.toml (or
+/// `MDBOOK_PREPROCESSOR__RUNNER__<NAME>` in the environment).
+struct Settings {
+    /// `timeout-secs`: how long one program may run.
+    timeout: Duration,
+    /// `without-miri = "note"`: where Miri is not installed, a wrong answer
+    /// that only Miri rejects gets a note saying how to see its failure,
+    /// instead of failing the build. `cargo workbook serve` and `book` set
+    /// it, so a reader needs no nightly; the test command does not.
+    note_without_miri: bool,
+}
+
+impl Settings {
+    fn read(ctx: &PreprocessorContext) -> Result<Settings, String> {
+        let timeout = ctx
+            .config
+            .get::<u64>("preprocessor.runner.timeout-secs")
+            .map_err(|e| format!("book.toml: preprocessor.runner.timeout-secs: {e}"))?
+            .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+        let without_miri = ctx
+            .config
+            .get::<String>("preprocessor.runner.without-miri")
+            .map_err(|e| format!("book.toml: preprocessor.runner.without-miri: {e}"))?;
+        let note_without_miri = match without_miri.as_deref() {
+            None | Some("fail") => false,
+            Some("note") => true,
+            Some(other) => {
+                return Err(format!(
+                    "book.toml: preprocessor.runner.without-miri is `{other}`; use \"fail\" \
+                     (the default) or \"note\""
+                ));
+            }
+        };
+        Ok(Settings {
+            timeout,
+            note_without_miri,
+        })
+    }
+}
 
 /// Where a directive appears, as the chapter's author sees it.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -33,11 +74,7 @@ impl Site {
 }
 
 pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String>> {
-    let timeout = ctx
-        .config
-        .get::<u64>("preprocessor.runner.timeout-secs")
-        .map_err(|e| vec![format!("book.toml: preprocessor.runner.timeout-secs: {e}")])?
-        .map_or(DEFAULT_TIMEOUT, Duration::from_secs);
+    let settings = Settings::read(ctx).map_err(|e| vec![e])?;
     let src_dir = ctx.config.book.src.clone();
 
     let mut errors = Vec::new();
@@ -97,7 +134,7 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
     let results = if sites.is_empty() {
         BTreeMap::new()
     } else {
-        match results_for(&ctx.root, sites, timeout) {
+        match results_for(&ctx.root, sites, &settings) {
             Ok((results, failures)) => {
                 errors.extend(failures);
                 results
@@ -137,8 +174,9 @@ pub type Results = (BTreeMap<Directive, String>, Vec<String>);
 fn results_for(
     book_root: &Path,
     sites: BTreeMap<Directive, Vec<Site>>,
-    timeout: Duration,
+    settings: &Settings,
 ) -> Result<Results, String> {
+    let timeout = settings.timeout;
     let (wrong_answers, programs): (BTreeMap<_, _>, BTreeMap<_, _>) = sites
         .into_iter()
         .partition(|(d, _)| matches!(d, Directive::WrongAnswer { .. }));
@@ -148,7 +186,7 @@ fn results_for(
         program_results(book_root, programs, timeout)?
     };
     if !wrong_answers.is_empty() {
-        let (shown, failed) = wrong_answer_results(book_root, wrong_answers, timeout)?;
+        let (shown, failed) = wrong_answer_results(book_root, wrong_answers, settings)?;
         results.extend(shown);
         errors.extend(failed);
     }
@@ -162,19 +200,32 @@ fn results_for(
 fn wrong_answer_results(
     book_root: &Path,
     sites: BTreeMap<Directive, Vec<Site>>,
-    timeout: Duration,
+    settings: &Settings,
 ) -> Result<Results, String> {
     let ws = Workspace::load(book_root)?;
     let root = ws.root.clone();
     let mut results = BTreeMap::new();
     let mut errors = Vec::new();
     let mut wanted = Vec::new();
+    // Asked once, and only when the setting allows a note instead.
+    let mut miri_missing = None;
     for (directive, where_used) in sites {
         let Directive::WrongAnswer { package } = &directive else {
             continue;
         };
         match wrong_answer_check::by_package(&root, package) {
-            Ok(answer) => wanted.push((directive, where_used, answer)),
+            Ok(answer) => {
+                let needs_miri = matches!(answer.rejected_by, RejectedBy::Miri { .. });
+                if needs_miri && settings.note_without_miri {
+                    let missing = miri_missing
+                        .get_or_insert_with(|| wrong_answer_check::miri_ready(&root).is_err());
+                    if *missing {
+                        results.insert(directive, without_miri_note(&answer.package));
+                        continue;
+                    }
+                }
+                wanted.push((directive, where_used, answer));
+            }
             Err(e) => errors.extend(where_used.iter().map(|s| s.error(&e))),
         }
     }
@@ -183,10 +234,13 @@ fn wrong_answer_results(
         "proving {} wrong answer(s) rejected by their exercises' tests",
         answers.len()
     ));
-    let proofs =
-        wrong_answer_check::prove_rejected(&root, &ws.target_dir, &answers, timeout, &|message| {
-            progress(message)
-        });
+    let proofs = wrong_answer_check::prove_rejected(
+        &root,
+        &ws.target_dir,
+        &answers,
+        settings.timeout,
+        &|message| progress(message),
+    );
     for ((directive, where_used, answer), proof) in wanted.into_iter().zip(proofs) {
         match proof {
             Ok(rejection) => {
@@ -203,6 +257,16 @@ fn wrong_answer_results(
         }
     }
     Ok((results, errors))
+}
+
+/// What a page shows for a wrong answer only Miri rejects, when Miri is not
+/// installed and the setting allows it.
+fn without_miri_note(package: &str) -> String {
+    format!(
+        "> Only Miri catches this mistake, and Miri is not installed here, so its \
+         report is not shown. `cargo workbook miri --install` installs it; then \
+         rebuild the book, or run `cargo workbook wrong-answers {package}`."
+    )
 }
 
 pub fn progress(message: &str) {

@@ -463,3 +463,55 @@ fn a_widget_becomes_its_div_and_loader_and_an_unknown_one_fails_the_build() {
         "{err}"
     );
 }
+
+#[test]
+fn without_miri_a_miri_wrong_answer_fails_the_build_unless_a_note_is_allowed() {
+    let fixture = Fixture::new();
+    let chapter = "# Racy\n\n{{#wrong-answer wrong-1-racy}}\n";
+    let without_miri = || {
+        let mut cmd = runner_command(&fixture.book());
+        cmd.env(
+            "WORKBOOK_MIRI_TOOLCHAIN",
+            "nightly-1999-01-01-not-installed",
+        );
+        cmd
+    };
+
+    let (output, content) = fixture.preprocess_command(without_miri(), chapter);
+    assert!(!output.status.success(), "the default is to fail");
+    assert_eq!(content, None);
+    assert!(
+        stderr(&output).contains(
+            "Miri on the pinned nightly `nightly-1999-01-01-not-installed` is not installed"
+        ),
+        "{}",
+        stderr(&output)
+    );
+
+    let cmd = without_miri();
+    let mut config = Config::default();
+    config
+        .set("preprocessor.runner.without-miri", "note")
+        .unwrap();
+    let (output, content) = fixture.run_preprocessor(cmd, chapter, config);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let content = content.expect("content");
+    assert!(
+        content.contains("> Only Miri catches this mistake, and Miri is not installed here")
+            && content.contains("`cargo workbook wrong-answers wrong-1-racy`"),
+        "{content}"
+    );
+
+    let mut config = Config::default();
+    config
+        .set("preprocessor.runner.without-miri", "skip")
+        .unwrap();
+    let (output, _) = fixture.run_preprocessor(without_miri(), chapter, config);
+    assert!(
+        stderr(&output).contains(
+            "preprocessor.runner.without-miri is `skip`; use \"fail\" (the default) or \"note\""
+        ),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -30,7 +30,7 @@ const DEFAULT_PORT: u16 = 3000;
 pub fn run_book(args: &[String]) -> Result<(), String> {
     crate::commands::no_args("book", args)?;
     let root = project::root()?;
-    build(&root)?;
+    build(&root, For::Reader)?;
     println!(
         "the book is in {} (open index.html, or `cargo workbook serve`)",
         root.join("book/build").display()
@@ -53,7 +53,7 @@ pub fn run_serve(args: &[String]) -> Result<(), String> {
         &format!("serving the book on http://127.0.0.1:{port} (Ctrl-C stops)"),
     );
     let port = port.to_string();
-    let mut cmd = mdbook_command(&mdbook, &runner, &root);
+    let mut cmd = mdbook_command(&mdbook, &runner, &root, For::Reader);
     cmd.args(["serve", "book", "--hostname", "127.0.0.1", "--port", &port]);
     let mut server = cmd
         .spawn()
@@ -103,22 +103,33 @@ fn playground_sources(root: &Path) -> Result<Vec<PathBuf>, String> {
         .collect())
 }
 
+/// Who a book build is for.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum For {
+    /// A reader: where Miri is not installed, a wrong answer only Miri
+    /// rejects gets a note on how to see it (the runner's `without-miri =
+    /// "note"`), so reading needs no nightly.
+    Reader,
+    /// The test command: every wrong answer must be proven rejected.
+    Check,
+}
+
 /// Installs mdBook if needed, builds the runner, and builds the book: what
 /// `cargo workbook book` and the book check share.
-pub fn build(root: &Path) -> Result<(), String> {
+pub fn build(root: &Path, purpose: For) -> Result<(), String> {
     let (mdbook, runner) = prepare(root, 4)?;
     step(
         4,
         4,
         "building the book (programs run the first time; later builds reuse their output)",
     );
-    project::run_status(mdbook_command(&mdbook, &runner, root).args(["build", "book"]))
+    project::run_status(mdbook_command(&mdbook, &runner, root, purpose).args(["build", "book"]))
 }
 
 /// The check step of `cargo workbook test`: the book builds (the runner
 /// fails it on any error), then `mdbook-runner check` looks at the result.
 pub fn check(root: &Path) -> Result<(), String> {
-    build(root)?;
+    build(root, For::Check)?;
     println!("checking links, listings and output blocks");
     project::run_status(
         Command::new(runner_path(root))
@@ -173,10 +184,13 @@ fn prepare(root: &Path, total: usize) -> Result<(PathBuf, PathBuf), String> {
     Ok((mdbook, runner))
 }
 
-fn mdbook_command(mdbook: &Path, runner: &Path, root: &Path) -> Command {
+fn mdbook_command(mdbook: &Path, runner: &Path, root: &Path, purpose: For) -> Command {
     let mut cmd = Command::new(mdbook);
     cmd.current_dir(root)
         .env("MDBOOK_PREPROCESSOR__RUNNER__COMMAND", runner);
+    if purpose == For::Reader {
+        cmd.env("MDBOOK_PREPROCESSOR__RUNNER__WITHOUT_MIRI", "note");
+    }
     cmd
 }
 

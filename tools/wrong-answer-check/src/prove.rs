@@ -26,6 +26,24 @@ const TAIL_LINES: usize = 30;
 /// The Miri flags every run uses; the seeds are added per wrong answer.
 const MIRIFLAGS: &str = "-Zmiri-strict-provenance";
 
+/// The pinned nightly, if Miri is installed on it; else the command that
+/// installs it.
+pub fn miri_ready(root: &Path) -> Result<String, String> {
+    let toolchain = miri_toolchain(root)?;
+    let mut cmd = Command::new("cargo");
+    cmd.arg(format!("+{toolchain}"))
+        .args(["miri", "--version"])
+        .current_dir(root)
+        .env_remove("RUSTUP_TOOLCHAIN");
+    match cmd.output() {
+        Ok(out) if out.status.success() => Ok(toolchain),
+        _ => Err(format!(
+            "Miri on the pinned nightly `{toolchain}` is not installed; install it with\n    \
+             rustup toolchain install {toolchain} --profile minimal --component miri"
+        )),
+    }
+}
+
 /// A wrong answer, proven rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
@@ -402,19 +420,7 @@ impl<'a> Prover<'a> {
 
     /// The pinned nightly, once it is known to have Miri.
     fn miri_ready(&self) -> Result<String, String> {
-        let toolchain = miri_toolchain(self.root)?;
-        let mut cmd = Command::new("cargo");
-        cmd.arg(format!("+{toolchain}"))
-            .args(["miri", "--version"])
-            .current_dir(self.root)
-            .env_remove("RUSTUP_TOOLCHAIN");
-        match cmd.output() {
-            Ok(out) if out.status.success() => Ok(toolchain),
-            _ => Err(format!(
-                "Miri on the pinned nightly `{toolchain}` is not installed; install it with\n    \
-                 rustup toolchain install {toolchain} --profile minimal --component miri"
-            )),
-        }
+        miri_ready(self.root)
     }
 
     /// Explores the declared seeds; at the first failing one, runs that
