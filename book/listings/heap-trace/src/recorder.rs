@@ -122,7 +122,12 @@ pub struct Recorder<const CAP: usize> {
     /// after it (a writer that saw the recorder running and then lost the
     /// race with `stop`) still count the word up, but hold no slot.
     stopped_at: AtomicU64,
-    slots: [SlotCell; CAP],
+    /// The slots, behind one `UnsafeCell` and reached one at a time
+    /// through [`slot`](Self::slot). Only for Miri's sake: a `&Recorder`
+    /// whose `UnsafeCell`s are spread over `CAP` slots costs Miri a walk over
+    /// all of them on every call that passes `&self`, while one cell around
+    /// the whole array is a single range.
+    slots: UnsafeCell<[SlotCell; CAP]>,
 }
 
 // SAFETY: the only non-`Sync` part is each slot's `UnsafeCell`, and its bytes
@@ -149,7 +154,7 @@ impl<const CAP: usize> Recorder<CAP> {
             word: AtomicU64::new(0),
             dropped: AtomicU64::new(0),
             stopped_at: AtomicU64::new(0),
-            slots: [const { SlotCell::new() }; CAP],
+            slots: UnsafeCell::new([const { SlotCell::new() }; CAP]),
         }
     }
 
@@ -257,7 +262,7 @@ impl<const CAP: usize> Recorder<CAP> {
         old_addr: *mut u8,
         old_size: usize,
     ) {
-        let Some(cell) = self.slots.get(slot.index) else {
+        let Some(cell) = self.slot(slot.index) else {
             return;
         };
         let state = cell.state.load(Ordering::Relaxed);
@@ -356,7 +361,7 @@ impl<const CAP: usize> Recorder<CAP> {
             0 // never started, or stopped by a thread that did not say where
         };
         let mut missing = 0u64;
-        for (index, cell) in self.slots.iter().take(reserved).enumerate() {
+        for (index, cell) in (0..reserved).filter_map(|i| Some((i, self.slot(i)?))) {
             let raw = loop {
                 match self.read_slot(cell, epoch) {
                     Some(raw) => break Some(raw),
@@ -383,6 +388,19 @@ impl<const CAP: usize> Recorder<CAP> {
             });
         }
         missing
+    }
+
+    /// Slot `index`, if there is one.
+    #[inline]
+    fn slot(&self, index: usize) -> Option<&SlotCell> {
+        if index >= CAP {
+            return None;
+        }
+        // SAFETY: `index < CAP`, so the pointer stays inside the array. Only
+        // shared references to single slots are ever made from it (never a
+        // `&mut`), and a slot is made for shared use: its state is atomic and
+        // its event bytes are guarded by that state (see the module docs).
+        Some(unsafe { &*self.slots.get().cast::<SlotCell>().add(index) })
     }
 
     /// Copies a slot's event if it is complete in recording `epoch`.
