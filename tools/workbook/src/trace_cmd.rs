@@ -658,10 +658,18 @@ fn trace_one(
         println!("{note}");
     }
     if !ended.success() {
-        println!(
-            "Note: {} {how}; the trace covers the run up to its exit.",
-            program.label
-        );
+        if program.libtest {
+            println!(
+                "Note: {} {how}: some tests failed (their messages are above). The trace \
+                 covers every test, failing ones included.",
+                program.label
+            );
+        } else {
+            println!(
+                "Note: {} {how}; the trace covers the run up to its exit.",
+                program.label
+            );
+        }
     }
     Ok(())
 }
