@@ -38,6 +38,12 @@ const OUT_VAR: &core::ffi::CStr = c"HEAP_TRACE_OUT";
 /// with room for its terminating NUL.
 static PATH: [AtomicU8; 4096] = [const { AtomicU8::new(0) }; 4096];
 /// Bytes of `PATH` in use; 0 when not recording.
+///
+/// `PATH`, `PATH_LEN` and `RECORDING_PID` are written once, in `start`, and
+/// read in `finish`, with `Relaxed` atomics: `start` runs before the program
+/// has a second thread, and starting a thread orders everything before it
+/// with everything in that thread, so whichever thread ends up calling
+/// `exit` sees the values `start` stored.
 static PATH_LEN: AtomicUsize = AtomicUsize::new(0);
 /// The process that started recording: a child made by `fork` inherits the
 /// recording but must not write its copy over the parent's file.
