@@ -433,7 +433,7 @@ thread_local! {
     /// Whether this thread is inside [`TraceAlloc::record_this_thread`].
     static RECORDS_THIS_THREAD: Cell<bool> = const { Cell::new(false) };
     /// Whether this thread is inside `record` or `record_this_thread`.
-    static IN_SESSION: Cell<bool> = const { Cell::new(false) };
+    static INSIDE_RECORD: Cell<bool> = const { Cell::new(false) };
 }
 
 /// The next thread id to hand out (0 means "not yet assigned").
@@ -456,7 +456,7 @@ fn thread_id() -> u32 {
 /// A global allocator that forwards every call to `A` and records it into
 /// its own [`Recorder<CAP>`](Recorder).
 ///
-/// Takes `CAP` event slots of memory (about 48 bytes each) wherever it lives;
+/// Takes `CAP` event slots of memory (56 bytes each on 64-bit targets) wherever it lives;
 /// as a `static`, that memory is zero-initialised and costs nothing until
 /// touched.
 pub struct TraceAlloc<A, const CAP: usize = 65536> {
@@ -508,7 +508,7 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
     fn record_with<R>(&self, this_thread_only: bool, f: impl FnOnce() -> R) -> (R, Trace) {
         // Waiting for our own turn would never end: say so instead.
         assert!(
-            !IN_SESSION.with(Cell::get),
+            !INSIDE_RECORD.with(Cell::get),
             "TraceAlloc::record and record_this_thread do not nest: this thread is already recording"
         );
         let turn = self
@@ -516,18 +516,18 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         // Stops the recording and clears the flags even if `f` panics.
-        let session = Session {
+        let guard = RecordGuard {
             alloc: self,
             _turn: turn,
         };
         self.this_thread_only
             .store(this_thread_only, Ordering::Relaxed);
         RECORDS_THIS_THREAD.with(|flag| flag.set(this_thread_only));
-        IN_SESSION.with(|flag| flag.set(true));
+        INSIDE_RECORD.with(|flag| flag.set(true));
         self.recorder.start();
         let result = f();
         self.recorder.stop();
-        drop(session);
+        drop(guard);
         (result, self.recorder.trace())
     }
 
@@ -562,18 +562,18 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
     }
 }
 
-/// The end of a recording session, run on return and on unwind.
-struct Session<'a, A, const CAP: usize> {
+/// The end of a recording, run on return and on unwind.
+struct RecordGuard<'a, A, const CAP: usize> {
     alloc: &'a TraceAlloc<A, CAP>,
     _turn: MutexGuard<'a, ()>,
 }
 
-impl<A, const CAP: usize> Drop for Session<'_, A, CAP> {
+impl<A, const CAP: usize> Drop for RecordGuard<'_, A, CAP> {
     fn drop(&mut self) {
         self.alloc.recorder.stop();
         self.alloc.this_thread_only.store(false, Ordering::Relaxed);
         let _ = RECORDS_THIS_THREAD.try_with(|flag| flag.set(false));
-        let _ = IN_SESSION.try_with(|flag| flag.set(false));
+        let _ = INSIDE_RECORD.try_with(|flag| flag.set(false));
     }
 }
 

@@ -11,7 +11,9 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use heap_trace::{Kind, Recorder, Trace, TraceAlloc};
 use race_rounds::Rounds;
 
-const ROUNDS: usize = if cfg!(miri) { 3 } else { 1000 };
+/// Rounds of the half-event race. Under Miri, eight: with fewer, a recorder
+/// whose publishing store is `Relaxed` went unreported in half the seeds.
+const ROUNDS: usize = if cfg!(miri) { 8 } else { 1000 };
 
 /// Records one made-up event whose fields all derive from `value`, so a
 /// reader can tell a whole event from a half-written one.
@@ -166,7 +168,7 @@ fn wrapper_overflow_is_counted_and_reported() {
 
 /// Threads, sizes that tell them apart, and how many pairs each makes.
 const THREADS: usize = if cfg!(miri) { 3 } else { 4 };
-const PAIRS: usize = if cfg!(miri) { 6 } else { 200 };
+const PAIRS: usize = if cfg!(miri) { 4 } else { 200 };
 
 /// Runs `THREADS` threads through one wrapper; thread `t` allocates blocks
 /// of `8 * (t + 1)` bytes, so every event names its thread by its size.
