@@ -24,11 +24,9 @@ pub const MDBOOK: Tool = Tool {
 };
 
 const RUNNER_PACKAGE: &str = "mdbook-runner";
-const DEFAULT_PORT: u16 = 3000;
 
 /// `cargo workbook book`: build the book into `book/build`.
-pub fn run_book(args: &[String]) -> Result<(), String> {
-    crate::commands::no_args("book", args)?;
+pub fn run_book() -> Result<(), String> {
     let root = project::root()?;
     build(&root, For::Reader)?;
     println!(
@@ -43,8 +41,7 @@ pub fn run_book(args: &[String]) -> Result<(), String> {
 /// (book.toml's `extra-watch-dirs`); this command rebuilds the wasm
 /// playground when its sources or the crates it is built from change, and
 /// mdBook then picks up the new files.
-pub fn run_serve(args: &[String]) -> Result<(), String> {
-    let port = parse_port(args)?;
+pub fn run_serve(port: u16) -> Result<(), String> {
     let root = project::root()?;
     let (mdbook, runner) = prepare(&root, 4)?;
     step(
@@ -196,49 +193,4 @@ fn mdbook_command(mdbook: &Path, runner: &Path, root: &Path, purpose: For) -> Co
 
 fn step(k: usize, n: usize, what: &str) {
     println!("[{k}/{n}] {what}");
-}
-
-fn parse_port(args: &[String]) -> Result<u16, String> {
-    match args {
-        [] => Ok(DEFAULT_PORT),
-        [flag, value] if flag == "--port" => match value.parse::<u16>() {
-            Ok(port) if port > 0 => Ok(port),
-            _ => Err(format!(
-                "`--port {value}` is not a port: give a number from 1 to 65535 (default {DEFAULT_PORT})"
-            )),
-        },
-        [flag] if flag == "--port" => Err("`--port` needs a number, e.g. `--port 3001`".into()),
-        [other, ..] => Err(format!(
-            "unexpected `{other}`; usage: cargo workbook serve [--port N]"
-        )),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn ports_are_checked() {
-        assert_eq!(parse_port(&args(&[])), Ok(DEFAULT_PORT));
-        assert_eq!(parse_port(&args(&["--port", "8080"])), Ok(8080));
-        for bad in ["0", "65536", "-1", "http"] {
-            let err = parse_port(&args(&["--port", bad])).unwrap_err();
-            assert!(err.contains("from 1 to 65535"), "{bad}: {err}");
-        }
-        assert!(
-            parse_port(&args(&["--port"]))
-                .unwrap_err()
-                .contains("needs a number")
-        );
-        assert!(
-            parse_port(&args(&["--host", "x"]))
-                .unwrap_err()
-                .contains("unexpected `--host`")
-        );
-    }
 }

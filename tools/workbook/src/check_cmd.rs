@@ -12,8 +12,6 @@ use crate::exercises::{self, Exercise, TestRun};
 use crate::miri::{self, Selection};
 use crate::{miri_report, project};
 
-pub const USAGE: &str = "check N [--miri] [--timeout SECS]";
-
 /// How long a native test run may take before it is stopped as hung.
 const NATIVE_LIMIT: Duration = Duration::from_secs(120);
 /// Miri interprets every step, so the same tests take far longer.
@@ -32,45 +30,16 @@ pub struct Options {
 }
 
 impl Options {
-    /// Takes the flags out of `args`; returns them and the other arguments.
-    pub fn parse(command: &str, args: &[String]) -> Result<(Options, Vec<String>), String> {
-        let mut options = Options::default();
-        let mut rest = Vec::new();
-        let mut args = args.iter();
-        while let Some(arg) = args.next() {
-            match arg.as_str() {
-                "--miri" => options.miri = true,
-                "--timeout" => {
-                    let value = args.next().ok_or_else(|| {
-                        "`--timeout` needs a number of seconds, e.g. `--timeout 300`".to_owned()
-                    })?;
-                    let seconds: u64 = value.parse().ok().filter(|&s| s > 0).ok_or_else(|| {
-                        format!("`--timeout {value}`: give a whole number of seconds above 0")
-                    })?;
-                    options.timeout = Some(Duration::from_secs(seconds));
-                }
-                flag if flag.starts_with('-') => {
-                    return Err(format!(
-                        "`{command}` does not know `{flag}`; it takes --miri and --timeout SECS"
-                    ));
-                }
-                _ => rest.push(arg.clone()),
-            }
-        }
-        Ok((options, rest))
-    }
-
     fn limit(&self) -> Duration {
         self.timeout
             .unwrap_or(if self.miri { MIRI_LIMIT } else { NATIVE_LIMIT })
     }
 }
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let (options, rest) = Options::parse("check", args)?;
+pub fn run(number: u32, options: Options) -> Result<(), String> {
     let root = project::root()?;
     let all = exercises::load(&root)?;
-    let exercise = exercises::pick(&all, "check", &rest)?;
+    let exercise = exercises::by_number(&all, number)?;
     if check(&root, exercise, &options)? {
         Ok(())
     } else {
@@ -436,36 +405,15 @@ fn target_of(line: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| (*s).to_owned()).collect()
-    }
-
     #[test]
-    fn flags_are_read_anywhere_and_bad_ones_refused() {
-        let (options, rest) = Options::parse("check", &args(&["--miri", "3"])).expect("valid");
-        assert!(options.miri);
-        assert_eq!(rest, ["3"]);
-        assert_eq!(options.limit(), MIRI_LIMIT);
-        let (options, _) = Options::parse("check", &args(&["3", "--timeout", "5"])).expect("valid");
-        assert_eq!(options.limit(), Duration::from_secs(5));
-        for (bad, expected) in [
-            (
-                &["3", "--timeout"][..],
-                "`--timeout` needs a number of seconds",
-            ),
-            (
-                &["--timeout", "0"],
-                "give a whole number of seconds above 0",
-            ),
-            (
-                &["--timeout", "x"],
-                "give a whole number of seconds above 0",
-            ),
-            (&["--fast"], "`check` does not know `--fast`"),
-        ] {
-            let err = Options::parse("check", &args(bad)).expect_err("refused");
-            assert!(err.contains(expected), "{bad:?}: {err}");
-        }
+    fn the_limit_follows_miri_and_timeout() {
+        let options = |miri, timeout| Options { miri, timeout };
+        assert_eq!(options(false, None).limit(), NATIVE_LIMIT);
+        assert_eq!(options(true, None).limit(), MIRI_LIMIT);
+        assert_eq!(
+            options(true, Some(Duration::from_secs(5))).limit(),
+            Duration::from_secs(5)
+        );
     }
 
     /// Real libtest output (a peak tracker whose counter wrapped), trimmed.

@@ -5,10 +5,10 @@ use similar::TextDiff;
 
 use crate::{exercises, project};
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub fn run(number: u32) -> Result<(), String> {
     let root = project::root()?;
     let all = exercises::load(&root)?;
-    let exercise = exercises::pick(&all, "compare", args)?;
+    let exercise = exercises::by_number(&all, number)?;
     let read = |path: &std::path::Path| {
         std::fs::read_to_string(root.join(path))
             .map_err(|e| format!("cannot read {}: {e}", path.display()))

@@ -99,33 +99,17 @@ pub fn load(root: &Path) -> Result<Vec<Exercise>, String> {
 
 /// The exercise named by the command's single argument, or an error that
 /// says what is valid.
-pub fn pick<'a>(
-    exercises: &'a [Exercise],
-    command: &str,
-    args: &[String],
-) -> Result<&'a Exercise, String> {
-    let valid = format!("valid exercise numbers are 1 to {}", exercises.len());
-    let arg = match args {
-        [arg] => arg,
-        [] => {
-            return Err(format!(
-                "`{command}` needs an exercise number, e.g. `cargo workbook {command} 1`; {valid}"
-            ));
-        }
-        [_, extra, ..] => {
-            return Err(format!(
-                "`{command}` takes one exercise number, got also `{extra}`; {valid}"
-            ));
-        }
-    };
-    let number: u32 = arg
-        .parse()
-        .map_err(|_| format!("`{arg}` is not an exercise number; {valid}"))?;
+/// Exercise `number`, or an error naming the valid numbers.
+pub fn by_number(exercises: &[Exercise], number: u32) -> Result<&Exercise, String> {
     exercises
         .iter()
         .find(|e| e.number == number)
         .ok_or_else(|| {
-            format!("there is no exercise {number}; {valid} (`cargo workbook list` shows them)")
+            format!(
+                "there is no exercise {number}; valid exercise numbers are 1 to {} \
+                 (`cargo workbook list` shows them)",
+                exercises.len()
+            )
         })
 }
 
@@ -298,17 +282,15 @@ failures:
     #[test]
     fn exercise_numbers_are_checked() {
         let exercises = three();
-        let arg = |s: &str| vec![s.to_owned()];
-        assert_eq!(pick(&exercises, "hint", &arg("2")).map(|e| e.number), Ok(2));
-        for bad in [
-            arg("0"),
-            arg("4"),
-            arg("x"),
-            vec![],
-            vec!["1".into(), "2".into()],
-        ] {
-            let err = pick(&exercises, "hint", &bad).expect_err("refused");
-            assert!(err.contains("valid exercise numbers are 1 to 3"), "{err}");
+        assert_eq!(by_number(&exercises, 2).map(|e| e.number), Ok(2));
+        for bad in [0, 4] {
+            let err = by_number(&exercises, bad).expect_err("refused");
+            assert!(
+                err.contains(&format!(
+                    "there is no exercise {bad}; valid exercise numbers are 1 to 3"
+                )),
+                "{err}"
+            );
         }
     }
 }

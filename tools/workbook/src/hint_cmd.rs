@@ -14,29 +14,14 @@ use std::path::Path;
 use crate::exercises::{self, Exercise};
 use crate::project;
 
-pub const USAGE: &str = "hint N [--all]";
-
 /// The learner's own state, relative to the root; never committed.
 const STATE_DIR: &str = ".workbook";
 const SEEN_FILE: &str = ".workbook/hints-seen.toml";
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let (flags, rest): (Vec<String>, Vec<String>) =
-        args.iter().cloned().partition(|a| a.starts_with("--"));
-    let all = match flags.as_slice() {
-        [] => false,
-        [flag] if flag == "--all" => true,
-        [flag] => {
-            return Err(format!(
-                "unknown option `{flag}`; usage: cargo workbook {USAGE} (each call shows the next \
-                 hint; --all shows again the ones you have seen)"
-            ));
-        }
-        [_, extra, ..] => return Err(format!("`hint` takes one option, got also `{extra}`")),
-    };
+pub fn run(number: u32, all: bool) -> Result<(), String> {
     let root = project::root()?;
     let exercises = exercises::load(&root)?;
-    let exercise = exercises::pick(&exercises, "hint", &rest)?;
+    let exercise = exercises::by_number(&exercises, number)?;
     let mut seen = load_seen(&root)?;
     let total = exercise.hints.len();
     if total == 0 {

@@ -1,10 +1,12 @@
-//! `cargo workbook <command>` — see `cargo workbook help`.
+//! `cargo workbook <command>`: the command line is declared in `cli`, each
+//! command lives in its own `*_cmd` module (`cargo workbook --help` lists
+//! them).
 
 mod bench_cmd;
 mod book_cmd;
 mod bounded;
 mod check_cmd;
-mod commands;
+mod cli;
 mod compare_cmd;
 mod exercise_check;
 mod exercises;
@@ -26,15 +28,36 @@ mod wrong_answers;
 
 use std::process::ExitCode;
 
+use cli::Command;
+
 fn main() -> ExitCode {
     restore_default_sigpipe();
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match commands::dispatch(&args) {
+    match run(cli::parse().command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Hands each command to its module.
+fn run(command: Command) -> Result<(), String> {
+    match command {
+        Command::List => list_cmd::run(),
+        Command::Check { number, run } => check_cmd::run(number, run.into()),
+        Command::Watch { number, run } => watch_cmd::run(number, run.into()),
+        Command::Hint { number, all } => hint_cmd::run(number, all),
+        Command::Compare { number } => compare_cmd::run(number),
+        Command::Reset { number } => reset_cmd::run(number),
+        Command::Serve { port } => book_cmd::run_serve(port),
+        Command::Book => book_cmd::run_book(),
+        Command::Trace { args } => trace_cmd::run(&args),
+        Command::Test => test_cmd::run(),
+        Command::Playground { args } => playground_cmd::run(&args),
+        Command::Bench { quick } => bench_cmd::run(quick),
+        Command::Miri { install, packages } => miri_cmd::run(install, &packages),
+        Command::WrongAnswers { packages } => wrong_answers::run(&packages),
     }
 }
 

@@ -13,8 +13,6 @@ use std::time::{Duration, Instant};
 use crate::miri::{self, Selection};
 use crate::{bounded, exercises, miri_report, project};
 
-pub const USAGE: &str = "miri [--install | PACKAGE ...]";
-
 /// Building every package's tests for Miri, the first time on a fresh
 /// machine, dependencies included.
 const BUILD_LIMIT: Duration = Duration::from_secs(1200);
@@ -24,22 +22,16 @@ const BUILD_LIMIT: Duration = Duration::from_secs(1200);
 /// scale down under `cfg(miri)`.
 const PACKAGE_LIMIT: Duration = Duration::from_secs(240);
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub fn run(install: bool, packages: &[String]) -> Result<(), String> {
     let root = project::root()?;
     let toolchain = miri::toolchain(&root)?;
-    match args {
-        [flag] if flag == "--install" => return miri::install(&toolchain),
-        _ => {}
+    if install {
+        return miri::install(&toolchain);
     }
-    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
-        return Err(format!(
-            "`miri` does not know `{flag}`; usage: cargo workbook {USAGE}"
-        ));
-    }
-    let packages = if args.is_empty() {
+    let packages = if packages.is_empty() {
         miri::packages(&root)?
     } else {
-        args.to_vec()
+        packages.to_vec()
     };
     run_packages(&root, &toolchain, &packages)
 }

@@ -19,10 +19,10 @@ use crate::project;
 /// The files a reset restores, relative to the exercise's directory.
 const RESTORED: &[&str] = &["src/lib.rs", "Cargo.toml"];
 
-pub fn run(args: &[String]) -> Result<(), String> {
+pub fn run(number: u32) -> Result<(), String> {
     let root = project::root()?;
     let all = exercises::load(&root)?;
-    let exercise = exercises::pick(&all, "reset", args)?;
+    let exercise = exercises::by_number(&all, number)?;
     let commit = stub_commit(&root, exercise)?;
 
     // Compare every file first, and back up every changed one before

@@ -14,15 +14,14 @@ use crate::{check_cmd, list_cmd, project};
 
 const POLL: Duration = Duration::from_millis(500);
 
-pub fn run(args: &[String]) -> Result<(), String> {
-    let (options, rest) = Options::parse("watch", args)?;
+pub fn run(number: Option<u32>, options: Options) -> Result<(), String> {
     let root = project::root()?;
     let all = exercises::load(&root)?;
     // Exercise N when named (under Miri, an exercise whose native tests pass
     // may still have a race to find), else the first unsolved one.
-    let named = match rest.as_slice() {
-        [] => None,
-        _ => Some(exercises::pick(&all, "watch", &rest)?),
+    let named = match number {
+        None => None,
+        Some(number) => Some(exercises::by_number(&all, number)?),
     };
     println!("Finding the first unsolved exercise …");
     let statuses = list_cmd::statuses(&root, &all)?;

@@ -32,21 +32,14 @@ pub fn tally() -> Option<String> {
     TALLY.lock().ok().and_then(|t| t.clone())
 }
 
-pub const USAGE: &str = "wrong-answers [PACKAGE ...]";
-
 /// `cargo workbook wrong-answers`: the whole gallery, or only the named
 /// wrong answers (`wrong-N-<mistake>`).
-pub fn run(args: &[String]) -> Result<(), String> {
+pub fn run(packages: &[String]) -> Result<(), String> {
     let root = project::root()?;
-    if args.is_empty() {
+    if packages.is_empty() {
         return check(&root);
     }
-    if let Some(flag) = args.iter().find(|a| a.starts_with('-')) {
-        return Err(format!(
-            "unknown option `{flag}`; usage: cargo workbook {USAGE}"
-        ));
-    }
-    let answers = args
+    let answers = packages
         .iter()
         .map(|package| wrong_answer_check::by_package(&root, package))
         .collect::<Result<Vec<_>, _>>()?;
