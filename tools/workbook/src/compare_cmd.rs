@@ -13,8 +13,8 @@ pub fn run(number: u32) -> Result<(), String> {
         std::fs::read_to_string(root.join(path))
             .map_err(|e| format!("cannot read {}: {e}", path.display()))
     };
-    let yours = read(&exercise.lib())?;
-    let reference = without_anchors(&read(&exercise.solution_lib())?);
+    let yours = without_boilerplate(&read(&exercise.lib())?);
+    let reference = without_boilerplate(&read(&exercise.solution_lib())?);
 
     let yours_name = format!("{} (yours)", exercise.lib().display());
     let reference_name = format!("{} (reference)", exercise.solution_lib().display());
@@ -30,6 +30,10 @@ pub fn run(number: u32) -> Result<(), String> {
                 .unified_diff()
                 .context_radius(3)
                 .header(&yours_name, &reference_name)
+        );
+        println!(
+            "(Left out on both sides: the module's doc comment, the stub's not-solved message, \
+             `allow` attributes and the book's anchor lines.)"
         );
     }
 
@@ -51,23 +55,64 @@ pub fn run(number: u32) -> Result<(), String> {
     Ok(())
 }
 
-/// The source without the book's `// ANCHOR:` marker lines.
-fn without_anchors(source: &str) -> String {
-    source
-        .lines()
-        .filter(|line| {
-            let line = line.trim_start();
-            !line.starts_with("// ANCHOR:") && !line.starts_with("// ANCHOR_END:")
-        })
-        .map(|line| format!("{line}\n"))
-        .collect()
+/// The code a learner writes and the reference solution have the same
+/// shape; what differs for reasons that are not the solution is left out:
+/// the book's `// ANCHOR:` lines, the module's leading `//!` doc (the stub's
+/// says "write X", the solution's explains it), the stub's `NOT_SOLVED`
+/// message, `allow` attributes (with the comment that explains each), and
+/// the blank lines these leave behind.
+fn without_boilerplate(source: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut in_header = true;
+    let mut in_marker = false;
+    for line in source.lines() {
+        let trimmed = line.trim_start();
+        if in_header && (trimmed.starts_with("//!") || trimmed.is_empty()) {
+            continue;
+        }
+        in_header = false;
+        if in_marker || trimmed.starts_with("const NOT_SOLVED") {
+            in_marker = !trimmed.trim_end().ends_with(';');
+            continue;
+        }
+        if trimmed.starts_with("// ANCHOR:") || trimmed.starts_with("// ANCHOR_END:") {
+            continue;
+        }
+        if trimmed.starts_with("#[allow(") || trimmed.starts_with("#![allow(") {
+            // The comment just above an `allow` says why it is there.
+            while kept
+                .last()
+                .is_some_and(|l| l.trim_start().starts_with("// "))
+            {
+                kept.pop();
+            }
+            continue;
+        }
+        if trimmed.is_empty() && kept.last().is_none_or(|l| l.trim().is_empty()) {
+            continue;
+        }
+        kept.push(line);
+    }
+    while kept.last().is_some_and(|l| l.trim().is_empty()) {
+        kept.pop();
+    }
+    kept.iter().map(|line| format!("{line}\n")).collect()
 }
 
 #[cfg(test)]
 mod tests {
+    use super::without_boilerplate;
+
     #[test]
-    fn anchor_lines_are_dropped() {
-        let source = "a\n    // ANCHOR: x\nb\n// ANCHOR_END: x\nc\n";
-        assert_eq!(super::without_anchors(source), "a\nb\nc\n");
+    fn anchors_docs_marker_and_allows_are_left_out() {
+        let stub = "//! Exercise 3: write it.\n//!\n\nuse std::x;\n\nconst NOT_SOLVED: &str = \"not solved yet: \\\n     more\";\n\n\
+                    pub struct S {\n    // Read once you implement it.\n    #[allow(dead_code)]\n    f: u8,\n}\n    // ANCHOR: x\nfn a() {}\n// ANCHOR_END: x\n";
+        assert_eq!(
+            without_boilerplate(stub),
+            "use std::x;\n\npub struct S {\n    f: u8,\n}\nfn a() {}\n"
+        );
+        let solution =
+            "//! How the arena works.\n\nuse std::x;\n\npub struct S {\n    f: u8,\n}\nfn a() {}\n";
+        assert_eq!(without_boilerplate(stub), without_boilerplate(solution));
     }
 }
