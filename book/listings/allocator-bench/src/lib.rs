@@ -171,7 +171,8 @@ pub const ALLOCATORS: &[AllocatorSpec] = &[
     AllocatorSpec {
         name: "bump-grow",
         about: "`bump::GrowInPlace`: the bump arena whose `realloc` grows the newest block \
-                where it is (one compare-and-swap): vec-growth only",
+                where it is and whose `dealloc` takes the newest block back (one \
+                compare-and-swap each): vec-growth only",
         workloads: &[Workload::VecGrowth],
     },
     AllocatorSpec::everywhere(

@@ -452,9 +452,9 @@ fn arena_notes(report: &Report) -> Option<String> {
          block, a copy of the whole vector, and a free that gives nothing back. System's \
          `realloc` usually grows a block where it is. Growing the arena's last block in place \
          is exercise 5; bump-grow does it (`bump::GrowInPlace`), so its vectors are never \
-         copied, but each new vector still starts on memory the arena has never handed out, \
-         while System gives the next vector the block the previous one just freed, still in \
-         the cache.\n\
+         copied, and it also takes the newest block back when it is freed, so the next vector \
+         starts on the bytes the previous one just left, still in the cache, as System's \
+         does.\n\
          - Requests that fell back to System, per workload: {}.",
         human_bytes(capacity),
         fallbacks.join(", ")

@@ -24,7 +24,7 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering, fence};
 
 // ANCHOR: align
 /// Rounds `addr` up to the next multiple of `align`.
@@ -344,18 +344,25 @@ impl<const N: usize> Default for UnderAligned<N> {
 }
 
 // ANCHOR: grow_in_place
-/// A [`BumpAlloc`] whose `realloc` grows the newest block where it is.
+/// A [`BumpAlloc`] that grows the newest block where it is, and takes the
+/// newest block back when it is freed.
 ///
-/// The newest block ends exactly at the arena's offset, so it can grow by
-/// moving the offset from its end to its new end. One compare-and-swap
-/// does both the check and the move: it succeeds only if the offset is
-/// still the block's end, that is, if no other block was handed out after
-/// it, on any thread. The offset only ever grows, so "still at the block's
-/// end" cannot mean "moved away and back". Everything else (a block that
-/// is not the newest, no room left, a System block) is served as the
-/// default `realloc` would: a new block, a copy, a free. Shrinking keeps an
-/// arena block as it is: handing its tail out again would reuse bytes,
-/// which needs a happens-before this arena does not provide.
+/// The newest block ends exactly at the arena's offset. So `realloc` can
+/// grow it by moving the offset from its end to its new end, and `dealloc`
+/// can give it back by moving the offset from its end to its start. One
+/// compare-and-swap does both the check and the move: it succeeds only if
+/// the offset is still the block's end, that is, if no other block was
+/// handed out after it, on any thread. Everything else (a block that is not
+/// the newest, no room left, a System block) is served as before: `realloc`
+/// as the default would (a new block, a copy, a free) and `dealloc` not at
+/// all. Shrinking keeps an arena block as it is.
+///
+/// Giving bytes back means handing them out again, maybe to another
+/// thread, so the orderings matter here: the compare-and-swap that gives a
+/// block back is `Release`, and every compare-and-swap that hands out bytes
+/// is followed by an `Acquire` fence (`alloc`) or is `Acquire` itself
+/// (growth). What the freeing thread wrote then happens before what the
+/// next owner of those bytes does.
 pub struct GrowInPlace<const N: usize> {
     pub arena: BumpAlloc<N>,
 }
@@ -368,13 +375,20 @@ impl<const N: usize> GrowInPlace<N> {
     }
 
     /// Moves the offset from `end` to `new_end` if `end` is where it is.
-    fn grow_last(&self, end: usize, new_end: usize) -> bool {
-        // `Relaxed`: the bytes between the two ends were never handed out
-        // (the offset only grows), so no earlier write to them needs to be
-        // seen; this thread already owns the block they extend.
+    ///
+    /// Growing: `Acquire`, because the bytes past `end` may have belonged to
+    /// a block another thread gave back (its `Release` is in the history of
+    /// the value read). Giving back: `Release`, for the same reason seen
+    /// from the other side.
+    fn move_end(&self, end: usize, new_end: usize) -> bool {
+        let success = if new_end > end {
+            Ordering::Acquire
+        } else {
+            Ordering::Release
+        };
         self.arena
             .offset
-            .compare_exchange(end, new_end, Ordering::Relaxed, Ordering::Relaxed)
+            .compare_exchange(end, new_end, success, Ordering::Relaxed)
             .is_ok()
     }
 }
@@ -385,19 +399,36 @@ impl<const N: usize> Default for GrowInPlace<N> {
     }
 }
 
-// SAFETY: `alloc` and `dealloc` are `BumpAlloc`'s. `realloc` returns the
-// same pointer only for an arena block that already has `new_size` bytes
-// (a shrink) or whose range was extended to `new_size` bytes by a
-// successful compare-and-swap, which reserved the added bytes for this call
-// alone; the alignment is unchanged. Otherwise it allocates, copies the
-// smaller size and frees the old block, as the default does.
+// SAFETY: `alloc` is `BumpAlloc`'s, plus a fence. `dealloc` moves the offset
+// back over a block only if it is the newest (the compare-and-swap checks
+// that the offset is still its end), so only bytes of a block the caller no
+// longer uses become free, and nothing after them. `realloc` returns the
+// same pointer only for an arena block that already has `new_size` bytes (a
+// shrink) or whose range was extended to `new_size` bytes by a successful
+// compare-and-swap, which reserved the added bytes for this call alone; the
+// alignment is unchanged. Reused bytes carry a happens-before from the
+// thread that gave them back (`Release`) to the next owner (`Acquire`).
+// Otherwise `realloc` allocates, copies the smaller size and frees the old
+// block, as the default does.
 unsafe impl<const N: usize> GlobalAlloc for GrowInPlace<N> {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: the caller's contract is `BumpAlloc::alloc`'s.
-        unsafe { self.arena.alloc(layout) }
+        let ptr = unsafe { self.arena.alloc(layout) };
+        // The arena's compare-and-swap is `Relaxed`; it read an offset that
+        // a `Release` give-back (or a later read-modify-write after it) may
+        // have written. This fence makes that give-back happen before every
+        // use of the new block.
+        fence(Ordering::Acquire);
+        ptr
     }
 
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        if let Some(offset) = self.arena.arena_offset(ptr).filter(|_| layout.size() != 0) {
+            // The newest block goes back; any other stays (it is a bump
+            // arena). Either way the caller no longer uses it.
+            let _ = self.move_end(offset + layout.size(), offset);
+            return;
+        }
         // SAFETY: the caller's contract is `BumpAlloc::dealloc`'s.
         unsafe { self.arena.dealloc(ptr, layout) }
     }
@@ -410,7 +441,7 @@ unsafe impl<const N: usize> GlobalAlloc for GrowInPlace<N> {
             let end = offset + layout.size();
             let new_end = offset.checked_add(new_size).filter(|&e| e <= N);
             if let Some(new_end) = new_end
-                && self.grow_last(end, new_end)
+                && self.move_end(end, new_end)
             {
                 return ptr;
             }

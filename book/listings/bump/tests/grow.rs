@@ -1,4 +1,5 @@
-//! `GrowInPlace`: the newest block grows where it is; any other block moves.
+//! `GrowInPlace`: the newest block grows where it is and goes back when it
+//! is freed; any other block moves, and stays when freed.
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::sync::Arc;
@@ -61,6 +62,24 @@ fn a_block_with_a_newer_one_after_it_moves_with_its_bytes() {
 }
 
 #[test]
+fn freeing_the_newest_block_gives_its_bytes_back_and_an_older_one_stays() {
+    let grow = Box::new(GrowInPlace::<ARENA>::new());
+    // SAFETY: for the whole block: non-zero sizes; each block is used while
+    // live and freed once with its layout.
+    unsafe {
+        let first = grow.alloc(layout(32));
+        let second = grow.alloc(layout(32));
+        grow.dealloc(first, layout(32));
+        assert_eq!(grow.arena.used(), 64, "an older block is never given back");
+        grow.dealloc(second, layout(32));
+        assert_eq!(grow.arena.used(), 32, "the newest block goes back");
+        let again = grow.alloc(layout(32));
+        assert_eq!(again, second, "its bytes serve the next request");
+        grow.dealloc(again, layout(32));
+    }
+}
+
+#[test]
 fn growth_past_the_arena_and_system_blocks_move_to_system() {
     let grow = Box::new(GrowInPlace::<ARENA>::new());
     // SAFETY: for the whole block: as above.
@@ -87,19 +106,34 @@ fn threads_growing_their_newest_blocks_never_overlap() {
     let report = Rounds::new(2, ROUNDS).run(
         |_round| Arc::new(GrowInPlace::<ARENA>::new()),
         |grow, thread| {
-            let mut size = 8;
-            // SAFETY: for the whole block: non-zero sizes, the block is
-            // this thread's while it grows.
-            unsafe {
-                let mut ptr = grow.alloc(layout(size));
-                fill(ptr, size, TAGS[thread]);
-                while size < 256 {
-                    ptr = grow.realloc(ptr, layout(size), size * 2);
-                    size *= 2;
+            let mut last = None;
+            // Grow a block, check it, give it back, three times: the bytes
+            // one thread gives back may go to the other thread next.
+            for pass in 0..3 {
+                let mut size = 8;
+                // SAFETY: for the whole block: non-zero sizes, the block is
+                // this thread's while it grows, and freed once.
+                unsafe {
+                    let mut ptr = grow.alloc(layout(size));
                     fill(ptr, size, TAGS[thread]);
+                    while size < 128 {
+                        ptr = grow.realloc(ptr, layout(size), size * 2);
+                        size *= 2;
+                        fill(ptr, size, TAGS[thread]);
+                    }
+                    assert_eq!(
+                        first_mismatch(ptr, size, TAGS[thread]),
+                        None,
+                        "thread {thread}: the other thread wrote into my block"
+                    );
+                    if pass < 2 {
+                        grow.dealloc(ptr, layout(size));
+                    } else {
+                        last = Some(Grown(ptr, size));
+                    }
                 }
-                Grown(ptr, size)
             }
+            last.expect("three passes")
         },
         |round, grow, results| {
             let mut ranges = Vec::new();
