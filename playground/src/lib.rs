@@ -12,7 +12,9 @@
 //! - the layout explorer ([`explorer::explore_layout`]), which names the
 //!   rule of [`layout_rules`] a size and alignment break;
 //! - the heap timeline ([`timeline::run_timeline`]): one of the book's
-//!   scenarios recorded event by event and drawn.
+//!   scenarios recorded event by event and drawn;
+//! - the free-list heap map ([`free_list_map::FreeListMap`]): the free-list
+//!   chapter's allocator over a 4 KiB region, splitting and coalescing.
 //!
 //! Every exported function takes the page's text as it was typed and
 //! validates it here: bad input becomes a JavaScript `Error` with a message
@@ -20,6 +22,7 @@
 
 pub mod arena;
 pub mod explorer;
+pub mod free_list_map;
 pub mod gauges;
 pub mod guardrail;
 pub mod input;

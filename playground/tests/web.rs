@@ -3,6 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use playground::arena::ArenaMap;
+use playground::free_list_map::{self, FreeListMap};
 use playground::{explorer, gauges, guardrail, timeline};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -116,4 +117,33 @@ fn a_timeline_refuses_bad_input_with_the_rule() {
     assert!(err.to_string().contains("n must be from 1 to"), "{err}");
     let err = timeline::run_timeline("vec-pop", "10").expect_err("no such scenario");
     assert!(err.to_string().contains("vec-with-capacity"), "{err}");
+}
+
+#[wasm_bindgen_test]
+fn the_free_list_map_splits_merges_and_refuses_in_the_browser() {
+    let mut map = FreeListMap::new();
+    let a = map.alloc("100", "16").expect("100 bytes fit");
+    let b = map.alloc("24", "256").expect("24 bytes aligned to 256 fit");
+    assert_eq!(
+        (map.base_mod_4096() + b.offset + map.header_bytes()) % 256,
+        0,
+        "the payload's address is aligned, not just its offset"
+    );
+    map.free_block(a.offset)
+        .expect("a block in use can be freed");
+    map.free_block(b.offset)
+        .expect("a block in use can be freed");
+    let blocks = map.blocks();
+    assert_eq!(blocks.len(), 1, "everything coalesced: {blocks:?}");
+    let err = map.alloc("8", "3").expect_err("alignment 3");
+    assert!(err.to_string().contains("not a power of two"), "{err}");
+    let err = map.alloc("5000", "16").expect_err("larger than the region");
+    assert!(
+        err.to_string().starts_with(&format!(
+            "no free block large enough: largest is {} bytes",
+            free_list_map::REGION_BYTES
+        )),
+        "{err}"
+    );
+    assert_eq!(map.stats().failed_requests, 1);
 }

@@ -4,7 +4,7 @@
 // whose message is shown as it is.
 import {
   ArenaMap, build_strings, drop_all, explore_layout, gauges, push_u64s, reset_peak, run_budget,
-  run_timeline, timeline_scenarios,
+  run_timeline, timeline_scenarios, FreeListMap,
 } from "./playground.js";
 
 // --- small DOM helpers -------------------------------------------------------
@@ -413,10 +413,123 @@ function heapTimeline(host) {
   };
 }
 
+// --- 6. free-list heap map ---------------------------------------------------
+
+function freeListMap(host) {
+  const errorBox = shell(host, "Free-list heap map",
+    "The free-list allocator from the book over a 4 KiB region of its own. Each block starts with a 16-byte " +
+    "header (the darker edge); allocating cuts a free block in two, freeing merges a block with free " +
+    "neighbours. Click a block in use (or focus it and press Enter) to free it.");
+  errorBox.dataset.field = "freelist-error";
+  const map = new FreeListMap();
+  const size = field("size", "100");
+  const align = field("align", "16");
+  const fit = el("select", {},
+    el("option", { value: "first", textContent: "first fit" }),
+    el("option", { value: "best", textContent: "best fit" }));
+  const strip = el("div", { className: "pg-strip", role: "group", "aria-label": "The region, low addresses first" });
+  const gauge = el("div", { className: "pg-bar", title: "largest free block / free bytes" }, el("span"));
+  const view = readout("freelist", [
+    ["free_bytes", "free bytes"], ["largest_free", "largest free block"],
+    ["fragmentation", "external fragmentation (1 − largest / free)"], ["free_blocks", "free blocks"],
+    ["used_blocks", "blocks in use"], ["used_bytes", "bytes in use (headers and rounding included)"],
+    ["requested_bytes", "bytes asked for by blocks in use"], ["requests", "allocation requests"],
+    ["failed_requests", "failed requests"], ["base_mod_4096", "region address mod 4096"],
+  ]);
+  const log = el("ol", { className: "pg-log", "aria-live": "polite" });
+  let previous = new Set();
+
+  const refresh = () => {
+    const blocks = map.blocks().map(plain);
+    const stats = plain(map.stats());
+    const region = stats.region_bytes;
+    const header = map.header_bytes();
+    const keys = new Set(blocks.map((b) => `${b.offset}:${b.size}:${b.is_free}`));
+    strip.replaceChildren(...blocks.map((b) => {
+      const headerShare = `${(100 * header) / b.size}%`;
+      const props = {
+        className: `pg-block ${b.is_free ? "pg-block-free" : "pg-block-used"}` +
+          (previous.size && !previous.has(`${b.offset}:${b.size}:${b.is_free}`) ? " pg-changed" : ""),
+        "data-offset": b.offset, "data-size": b.size, "data-free": b.is_free,
+      };
+      let node;
+      if (b.is_free) {
+        node = el("span", { ...props, title: `free: ${b.size} bytes at offset ${b.offset}` });
+      } else {
+        node = el("button", {
+          ...props, type: "button", "data-number": b.number, "data-align": b.align, "data-requested": b.requested,
+          title: `#${b.number}: ${b.requested} bytes aligned to ${b.align}, a ${b.size}-byte block at offset ` +
+            `${b.offset}. Click to free it.`,
+          "aria-label": `Block ${b.number}, ${b.requested} bytes aligned to ${b.align}, a ${b.size}-byte block ` +
+            `at offset ${b.offset}. Press to free it.`,
+          onclick: () => {
+            attempt(errorBox, () => map.free_block(b.offset));
+            refresh();
+          },
+        });
+      }
+      node.style.flexGrow = String(b.size);
+      node.style.setProperty("--pg-header", headerShare);
+      return node;
+    }));
+    previous = keys;
+    const percent = (100 * stats.external_fragmentation).toFixed(1);
+    view.set({ ...stats, fragmentation: `${percent} %`, base_mod_4096: map.base_mod_4096() });
+    gauge.firstChild.style.width = `${stats.free_bytes ? (100 * stats.largest_free) / stats.free_bytes : 0}%`;
+    log.replaceChildren(...map.log().map(plain).map((entry) =>
+      el("li", { className: `pg-log-${entry.outcome}`, "data-outcome": entry.outcome, textContent: entry.text })));
+    strip.dataset.region = region;
+    strip.dataset.header = header;
+  };
+  const allocate = () => {
+    const block = attempt(errorBox, () => map.alloc(size.input.value, align.input.value));
+    if (block) block.free();
+    refresh();
+  };
+  fit.onchange = () => { attempt(errorBox, () => map.set_fit(fit.value)); refresh(); };
+  host.append(
+    el("div", { className: "pg-controls" }, size.node, align.node, button("Allocate", allocate),
+      el("label", {}, "fit ", fit),
+      button("Reset", () => { map.reset(); errorBox.textContent = ""; previous = new Set(); refresh(); })),
+    errorBox,
+    el("div", { className: "pg-legend" },
+      el("span", { className: "pg-key pg-key-used", textContent: "in use" }),
+      el("span", { className: "pg-key pg-key-free", textContent: "free" }),
+      el("span", { className: "pg-key pg-key-header", textContent: "header" }),
+      " width proportional to bytes; changed blocks are outlined"),
+    strip,
+    el("div", { className: "pg-gauge" }, el("span", { textContent: "largest free block / free bytes " }), gauge),
+    view.table, log,
+    el("p", { className: "pg-note", textContent:
+      "Fragmentation is free memory in pieces too small to use: a request fails when no single free block is " +
+      "large enough, even if the free bytes add up to more. Switching the fit replays every request so far " +
+      "with the other rule." }));
+  refresh();
+  return {
+    selftest: () => {
+      const request = (s, a) => { size.input.value = s; align.input.value = a; allocate(); };
+      const clickBlock = (number) => {
+        const node = strip.querySelector(`[data-number="${number}"]`);
+        if (node) node.click();
+      };
+      for (const [s, a] of [["100", "16"], ["200", "16"], ["100", "16"], ["300", "16"]]) request(s, a);
+      clickBlock(2);           // a hole between #1 and #3
+      clickBlock(4);           // merges with the free tail
+      request("50", "16");     // first fit: into #2's hole, split
+      clickBlock(3);           // the rest of #2's hole on one side, the tail on the other
+      request("24", "64");     // an address aligned to 64
+      clickBlock(1);           // a hole at the bottom: free memory in two pieces
+      request("8", "3");       // refused: not a power of two
+      request("4000", "16");   // fails: no free block large enough
+    },
+  };
+}
+
 export const WIDGETS = {
   gauges: heapGauges,
   bump: bumpArena,
   budget: budgetGuardrail,
   layout: layoutExplorer,
   timeline: heapTimeline,
+  "free-list": freeListMap,
 };

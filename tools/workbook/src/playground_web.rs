@@ -143,13 +143,14 @@ pub fn end_to_end(pkg: &Path) -> Result<(), String> {
 
 /// The chapter pages of the built book (`book/build`) that embed a widget,
 /// and the widget each one holds.
-pub const BOOK_PAGES: [(&str, Widget); 6] = [
+pub const BOOK_PAGES: [(&str, Widget); 7] = [
     ("layout.html", Widget::Layout),
     ("counting.html", Widget::Gauges),
     ("peak.html", Widget::Gauges),
     ("budget.html", Widget::Budget),
     ("bump.html", Widget::Bump),
     ("heap-timelines.html", Widget::Timeline),
+    ("free-list.html", Widget::FreeList),
 ];
 
 /// Opens each widget-carrying chapter of the built book in headless
@@ -265,15 +266,17 @@ pub enum Widget {
     Budget,
     Layout,
     Timeline,
+    FreeList,
 }
 
 impl Widget {
-    const ALL: [Widget; 5] = [
+    const ALL: [Widget; 6] = [
         Widget::Gauges,
         Widget::Bump,
         Widget::Budget,
         Widget::Layout,
         Widget::Timeline,
+        Widget::FreeList,
     ];
 
     /// The `data-widget` name of its placeholder.
@@ -284,6 +287,7 @@ impl Widget {
             Widget::Budget => "budget",
             Widget::Layout => "layout",
             Widget::Timeline => "timeline",
+            Widget::FreeList => "free-list",
         }
     }
 
@@ -297,6 +301,7 @@ impl Widget {
             Widget::Budget => check_budget(dom),
             Widget::Layout => check_layout(dom),
             Widget::Timeline => check_timeline(dom),
+            Widget::FreeList => check_free_list(dom),
         }
     }
 }
@@ -483,6 +488,209 @@ fn check_timeline(dom: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// One block of the free-list strip, from its element's attributes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct StripBlock {
+    offset: usize,
+    size: usize,
+    free: bool,
+    /// For a block in use: its number, requested bytes and alignment.
+    used: Option<(usize, usize, usize)>,
+}
+
+/// The blocks of the free-list strip, in the order the page shows them.
+fn strip_blocks(dom: &str) -> Result<Vec<StripBlock>, String> {
+    let mut blocks = Vec::new();
+    for (at, _) in dom.match_indices("class=\"pg-block ") {
+        let tag = &dom[at..at + dom[at..].find('>').unwrap_or(0)];
+        let attr = |name: &str| -> Option<usize> { attribute_values(tag, name).first().copied() };
+        let (Some(offset), Some(size)) = (attr("data-offset"), attr("data-size")) else {
+            return Err(format!("a strip block without offset or size: {tag}"));
+        };
+        let free = tag.contains("data-free=\"true\"");
+        let used = match (
+            attr("data-number"),
+            attr("data-requested"),
+            attr("data-align"),
+        ) {
+            (Some(number), Some(requested), Some(align)) if !free => {
+                Some((number, requested, align))
+            }
+            _ if free => None,
+            _ => {
+                return Err(format!(
+                    "a block in use without number, size or alignment: {tag}"
+                ));
+            }
+        };
+        blocks.push(StripBlock {
+            offset,
+            size,
+            free,
+            used,
+        });
+    }
+    Ok(blocks)
+}
+
+/// Free-list heap map: blocks #1-#4 of 100, 200, 100 and 300 bytes; #2 and
+/// #4 freed; #5 of 50 bytes; #3 freed; #6 of 24 bytes aligned to 64; #1
+/// freed; then alignment 3 (refused) and 4000 bytes (too large). The check
+/// holds the strip to the free list's invariants and the gauge to the strip.
+fn check_free_list(dom: &str) -> Result<(), String> {
+    let number = |name: &str| number(dom, &format!("freelist-{name}"));
+    let blocks = strip_blocks(dom)?;
+    let strip_attr = |name: &str| attribute_values(dom, name).first().copied();
+    let (Some(region), Some(header)) = (strip_attr("data-region"), strip_attr("data-header"))
+    else {
+        return Err("the strip does not say its region and header size".into());
+    };
+    // The blocks tile the region, and no two free blocks touch.
+    let mut end = 0;
+    for pair in blocks.windows(2) {
+        if pair[0].free && pair[1].free {
+            return Err(format!(
+                "free blocks {pair:?} are neighbours: they were not merged"
+            ));
+        }
+    }
+    for block in &blocks {
+        if block.offset != end {
+            return Err(format!(
+                "a block starts at {} instead of {end}: {blocks:?}",
+                block.offset
+            ));
+        }
+        end += block.size;
+    }
+    if end != region || blocks.len() < 3 {
+        return Err(format!(
+            "the blocks cover {end} of {region} bytes: {blocks:?}"
+        ));
+    }
+    // The gauge adds up the strip.
+    let free: Vec<usize> = blocks.iter().filter(|b| b.free).map(|b| b.size).collect();
+    let used: Vec<&StripBlock> = blocks.iter().filter(|b| !b.free).collect();
+    let (free_bytes, largest) = (
+        free.iter().sum::<usize>(),
+        free.iter().copied().max().unwrap_or(0),
+    );
+    let expected = [
+        ("free_bytes", free_bytes),
+        ("largest_free", largest),
+        ("free_blocks", free.len()),
+        ("used_blocks", used.len()),
+        ("used_bytes", used.iter().map(|b| b.size).sum()),
+        (
+            "requested_bytes",
+            used.iter().filter_map(|b| b.used).map(|(_, r, _)| r).sum(),
+        ),
+        ("failed_requests", 1),
+    ];
+    for (name, value) in expected {
+        let shown = number(name)?;
+        if shown != value {
+            return Err(format!(
+                "the gauge shows {name} = {shown}, the strip adds up to {value}"
+            ));
+        }
+    }
+    if free.len() < 2 {
+        return Err(format!(
+            "freeing #1 below #5 should leave free memory in two pieces: {blocks:?}"
+        ));
+    }
+    let fragmentation = format!(
+        "{:.1} %",
+        100.0 * (1.0 - largest as f64 / free_bytes as f64)
+    );
+    let shown = field_text(dom, "freelist-fragmentation").unwrap_or_default();
+    if shown != fragmentation {
+        return Err(format!(
+            "external fragmentation shows `{shown}`, the strip gives {fragmentation}"
+        ));
+    }
+    // Every block in use starts its payload at an address of its alignment,
+    // and each is at least its header and request.
+    let base = number("base_mod_4096")?;
+    for block in &used {
+        let Some((n, requested, align)) = block.used else {
+            continue;
+        };
+        if (base + block.offset + header) % align != 0 || block.size < header + requested {
+            return Err(format!(
+                "block #{n} {block:?} is misaligned or too small (region at {base} mod 4096)"
+            ));
+        }
+    }
+    // First fit put #5 into the hole #2 left, right after #1; #1, freed
+    // with no free neighbour, is now the free block before it.
+    let log = log_entries(dom);
+    let fifth = blocks
+        .iter()
+        .position(|b| b.used.is_some_and(|(n, _, _)| n == 5));
+    let first_freed = fifth
+        .and_then(|i| i.checked_sub(1))
+        .map(|i| blocks[i])
+        .filter(|b| b.free && b.offset == 0)
+        .map(|b| {
+            format!(
+                "Freed #1 ({}-byte block at offset 0): no free neighbour",
+                b.size
+            )
+        });
+    if !first_freed.is_some_and(|text| log.iter().any(|(_, t)| t.contains(&text))) {
+        return Err(format!(
+            "first fit should put #5 right after #1 (freed since, at offset 0): {blocks:?}, log {log:?}"
+        ));
+    }
+    // The log: #3 merged on both sides, alignment 3 refused, and 4000 bytes
+    // failed naming the largest free block the gauge shows.
+    let logged =
+        |outcome: &str, text: &str| log.iter().any(|(o, t)| o == outcome && t.contains(text));
+    let failed = format!("no free block large enough: largest is {largest} bytes");
+    let freed_third = log
+        .iter()
+        .find(|(_, t)| t.starts_with("Freed #3 "))
+        .map_or("", |(_, t)| t.as_str());
+    if !freed_third.contains("merged with the free blocks on both sides") {
+        return Err(format!(
+            "freeing #3 should merge it with the free blocks on both sides; the log says `{freed_third}`"
+        ));
+    }
+    for (outcome, text) in [
+        ("refused", "alignment 3 is not a power of two"),
+        ("failed", failed.as_str()),
+    ] {
+        if !logged(outcome, text) {
+            return Err(format!(
+                "the log has no {outcome} entry saying `{text}`: {log:?}"
+            ));
+        }
+    }
+    let error = field_text(dom, "freelist-error").unwrap_or_default();
+    if !error.starts_with(&failed) {
+        return Err(format!(
+            "the failed request should show `{failed} ...`; the page says `{error}`"
+        ));
+    }
+    Ok(())
+}
+
+/// The entries `<li data-outcome="O">TEXT</li>` of the free-list log.
+fn log_entries(dom: &str) -> Vec<(String, String)> {
+    let marker = "data-outcome=\"";
+    dom.match_indices(marker)
+        .filter_map(|(at, _)| {
+            let rest = &dom[at + marker.len()..];
+            let outcome = &rest[..rest.find('"')?];
+            let text_start = rest.find('>')? + 1;
+            let text = &rest[text_start..text_start + rest[text_start..].find('<')?];
+            Some((outcome.to_owned(), unescape_html(text)))
+        })
+        .collect()
 }
 
 /// The sizes one block goes through: its first allocation of `size` bytes
@@ -690,6 +898,150 @@ mod tests {
         let no_detail = good.replace("Block at 0x8000: 8192 bytes", "Point at a block");
         let err = check_timeline(&no_detail).unwrap_err();
         assert!(err.contains("detail line"), "{err}");
+    }
+
+    /// `(offset, size, Some((number, requested, align)) if in use)`.
+    type FixtureBlock = (usize, usize, Option<(usize, usize, usize)>);
+
+    /// A free-list widget after its self-test, as the page prints it: the
+    /// strip's blocks `(offset, size, used as (number, requested, align))`
+    /// and the gauge computed from them.
+    fn free_list_dom(blocks: &[FixtureBlock], log: &[(&str, &str)]) -> String {
+        let region: usize = blocks.iter().map(|b| b.1).sum();
+        let mut dom = String::from(r#"<div class="playground-widget" data-widget="free-list">"#);
+        let free: Vec<usize> = blocks
+            .iter()
+            .filter(|b| b.2.is_none())
+            .map(|b| b.1)
+            .collect();
+        let (free_bytes, largest) = (
+            free.iter().sum::<usize>(),
+            free.iter().max().copied().unwrap_or(0),
+        );
+        let failed = format!("no free block large enough: largest is {largest} bytes, and more");
+        dom += &format!(r#"<p class="pg-error" data-field="freelist-error">{failed}</p>"#);
+        dom += &format!(r#"<div class="pg-strip" data-region="{region}" data-header="16">"#);
+        for &(offset, size, used) in blocks {
+            dom += &match used {
+                None => format!(
+                    r#"<span class="pg-block pg-block-free" data-offset="{offset}" data-size="{size}" data-free="true"></span>"#
+                ),
+                Some((n, requested, align)) => format!(
+                    r#"<button class="pg-block pg-block-used" data-offset="{offset}" data-size="{size}" data-free="false" data-number="{n}" data-align="{align}" data-requested="{requested}"></button>"#
+                ),
+            };
+        }
+        dom += "</div>";
+        let used = blocks.iter().filter_map(|b| b.2.map(|u| (b.1, u)));
+        let fields = [
+            ("free_bytes", free_bytes.to_string()),
+            ("largest_free", largest.to_string()),
+            (
+                "fragmentation",
+                format!(
+                    "{:.1} %",
+                    100.0 * (1.0 - largest as f64 / free_bytes as f64)
+                ),
+            ),
+            ("free_blocks", free.len().to_string()),
+            ("used_blocks", used.clone().count().to_string()),
+            (
+                "used_bytes",
+                used.clone()
+                    .map(|(size, _)| size)
+                    .sum::<usize>()
+                    .to_string(),
+            ),
+            (
+                "requested_bytes",
+                used.map(|(_, (_, r, _))| r).sum::<usize>().to_string(),
+            ),
+            ("failed_requests", "1".into()),
+            ("base_mod_4096", "32".into()),
+        ];
+        for (name, value) in fields {
+            dom += &format!(r#"<output data-field="freelist-{name}">{value}</output>"#);
+        }
+        dom += "<ol>";
+        for (outcome, text) in log {
+            let text = text.replace("{failed}", &failed);
+            dom += &format!(r#"<li data-outcome="{outcome}">{text}</li>"#);
+        }
+        dom + "</ol></div>"
+    }
+
+    const FREE_LIST_LOG: [(&str, &str); 4] = [
+        (
+            "freed",
+            "Freed #3 (128-byte block at offset 352): merged with the free blocks on both sides",
+        ),
+        (
+            "freed",
+            "Freed #1 (128-byte block at offset 0): no free neighbour to merge with",
+        ),
+        ("refused", "alignment 3 is not a power of two: ..."),
+        ("failed", "{failed}"),
+    ];
+
+    #[test]
+    fn the_free_list_check_accepts_a_consistent_strip_and_rejects_broken_ones() {
+        let good = [
+            (0, 128, None),
+            (128, 80, Some((5, 50, 16))),
+            (208, 48, Some((6, 24, 64))),
+            (256, 3840, None),
+        ];
+        check_free_list(&free_list_dom(&good, &FREE_LIST_LOG)).unwrap();
+
+        // Two free neighbours: coalescing did not happen.
+        let unmerged = [
+            (0, 128, None),
+            (128, 80, Some((5, 50, 16))),
+            (208, 48, None),
+            (256, 3840, None),
+        ];
+        let err = check_free_list(&free_list_dom(&unmerged, &FREE_LIST_LOG)).unwrap_err();
+        assert!(err.contains("were not merged"), "{err}");
+        // A gap between blocks.
+        let gap = [
+            (0, 128, None),
+            (144, 64, Some((5, 50, 16))),
+            (208, 48, Some((6, 24, 64))),
+            (256, 3840, None),
+        ];
+        let err = check_free_list(&free_list_dom(&gap, &FREE_LIST_LOG)).unwrap_err();
+        assert!(err.contains("instead of 128"), "{err}");
+        // A payload at an address that is not a multiple of its alignment.
+        let misaligned = [
+            (0, 128, None),
+            (128, 96, Some((5, 50, 16))),
+            (224, 32, Some((6, 8, 64))),
+            (256, 3840, None),
+        ];
+        let err = check_free_list(&free_list_dom(&misaligned, &FREE_LIST_LOG)).unwrap_err();
+        assert!(err.contains("block #6"), "{err}");
+        // #5 not right after #1's place.
+        let moved = [
+            (0, 128, None),
+            (128, 48, Some((6, 24, 16))),
+            (176, 80, Some((5, 50, 16))),
+            (256, 3840, None),
+        ];
+        let err = check_free_list(&free_list_dom(&moved, &FREE_LIST_LOG)).unwrap_err();
+        assert!(err.contains("first fit"), "{err}");
+        // No merge on both sides in the log.
+        let err = check_free_list(&free_list_dom(&good, &FREE_LIST_LOG[1..])).unwrap_err();
+        assert!(err.contains("freeing #3 should merge"), "{err}");
+        // The failed request missing from the log.
+        let err = check_free_list(&free_list_dom(&good, &FREE_LIST_LOG[..3])).unwrap_err();
+        assert!(err.contains("no failed entry"), "{err}");
+        // A gauge that disagrees with the strip.
+        let wrong = free_list_dom(&good, &FREE_LIST_LOG).replace(
+            r#"data-field="freelist-largest_free">3840<"#,
+            r#"data-field="freelist-largest_free">3968<"#,
+        );
+        let err = check_free_list(&wrong).unwrap_err();
+        assert!(err.contains("largest_free = 3968"), "{err}");
     }
 
     #[test]
