@@ -22,6 +22,10 @@ pub struct Package {
     pub name: String,
     pub dir: PathBuf,
     pub bins: Vec<String>,
+    /// Its integration tests (`tests/*.rs` and `[[test]]` targets).
+    pub tests: Vec<String>,
+    pub examples: Vec<String>,
+    pub has_lib: bool,
     pub default_run: Option<String>,
     /// The source file of every target (some live outside `dir`: a
     /// solution runs its exercise's test files).
@@ -67,7 +71,8 @@ impl Workspace {
         }
     }
 
-    /// The package called `name`, or an error listing the packages there are.
+    /// The package called `name`, or an error offering the close names (a
+    /// typo) or else listing the packages there are.
     pub fn package(&self, name: &str) -> Result<&Package, String> {
         self.packages
             .iter()
@@ -75,10 +80,22 @@ impl Workspace {
             .ok_or_else(|| {
                 let mut names: Vec<&str> = self.packages.iter().map(|p| p.name.as_str()).collect();
                 names.sort_unstable();
-                format!(
-                    "package `{name}` does not exist in the workspace (packages: {})",
-                    names.join(", ")
-                )
+                let close = close_names(name, &names);
+                if close.is_empty() {
+                    format!(
+                        "package `{name}` does not exist in the workspace (packages: {})",
+                        names.join(", ")
+                    )
+                } else {
+                    format!(
+                        "package `{name}` does not exist in the workspace; did you mean {}?",
+                        close
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(" or ")
+                    )
+                }
             })
     }
 
@@ -144,6 +161,38 @@ impl Package {
     }
 }
 
+/// Up to five names like `wanted`: containing it, contained in it, or a few
+/// edits away; closest first.
+pub fn close_names<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
+    let wanted = wanted.to_lowercase();
+    let mut scored: Vec<(usize, &str)> = names
+        .iter()
+        .filter_map(|&name| {
+            let lower = name.to_lowercase();
+            let distance = edit_distance(&wanted, &lower);
+            let related = lower.contains(&wanted) || (wanted.len() > 2 && wanted.contains(&lower));
+            (related || distance <= 2.max(wanted.len() / 3)).then_some((distance, name))
+        })
+        .collect();
+    scored.sort();
+    scored.into_iter().take(5).map(|(_, name)| name).collect()
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, &cb) in b.iter().enumerate() {
+            let substitute = previous[j] + usize::from(ca != cb);
+            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
 fn list_or_none(items: &[String]) -> String {
     if items.is_empty() {
         "none".into()
@@ -159,15 +208,27 @@ fn package_from_json(p: &Value) -> Package {
         .as_array()
         .map(Vec::as_slice)
         .unwrap_or_default();
-    let bins = targets
-        .iter()
-        .filter(|t| {
-            t["kind"]
-                .as_array()
-                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+    let named = |kind: &str| -> Vec<String> {
+        targets
+            .iter()
+            .filter(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|k| k == kind))
+            })
+            .filter_map(|t| t["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let has_lib = targets.iter().any(|t| {
+        t["kind"].as_array().is_some_and(|k| {
+            k.iter().any(|k| {
+                matches!(
+                    k.as_str(),
+                    Some("lib" | "rlib" | "dylib" | "cdylib" | "staticlib")
+                )
+            })
         })
-        .filter_map(|t| t["name"].as_str().map(str::to_owned))
-        .collect();
+    });
     let target_sources = targets
         .iter()
         .filter_map(|t| t["src_path"].as_str().map(PathBuf::from))
@@ -181,7 +242,10 @@ fn package_from_json(p: &Value) -> Package {
     Package {
         name: p["name"].as_str().unwrap_or_default().to_owned(),
         dir,
-        bins,
+        bins: named("bin"),
+        tests: named("test"),
+        examples: named("example"),
+        has_lib,
         default_run: p["default_run"].as_str().map(str::to_owned),
         target_sources,
         path_deps,
@@ -243,13 +307,36 @@ mod tests {
         assert!(
             ws.package("race-round")
                 .unwrap_err()
-                .contains("packages: race-rounds, solution-3")
+                .contains("did you mean `race-rounds`?")
+        );
+        assert!(
+            ws.package("zzzzzz")
+                .unwrap_err()
+                .contains("(packages: race-rounds, solution-3)")
         );
         assert_eq!(
             ws.package_by_manifest(Path::new("/ws/crates/race-rounds/Cargo.toml"))
                 .map(|p| p.name.as_str()),
             Some("race-rounds")
         );
+    }
+
+    #[test]
+    fn close_names_are_offered() {
+        let names = [
+            "counting",
+            "c-malloc",
+            "exercise-3",
+            "exercise-4",
+            "heap-timelines",
+        ];
+        assert_eq!(close_names("countng", &names), ["counting"]);
+        assert_eq!(
+            close_names("exercise3", &names),
+            ["exercise-3", "exercise-4"]
+        );
+        assert_eq!(close_names("timelines", &names), ["heap-timelines"]);
+        assert!(close_names("zzzzzzzzzz", &names).is_empty());
     }
 
     #[test]

@@ -70,13 +70,22 @@ pub enum Command {
     /// Build the book into book/build (installs mdBook once)
     Book,
     /// Record a program's (or an exercise's tests') heap and draw it
-    #[command(
-        override_usage = crate::trace_cmd::USAGE,
-        disable_help_flag = true
-    )]
+    #[command(group = clap::ArgGroup::new("target").multiple(false))]
     Trace {
-        /// -p PKG [--bin B | --test T] [-- ARGS] (`trace --help` explains)
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        /// The workspace package: a listing, or `exercise-N` (its tests run)
+        #[arg(short = 'p', long = "package", value_name = "PKG")]
+        package: String,
+        /// Trace this binary of the package
+        #[arg(long, value_name = "B", group = "target")]
+        bin: Option<String>,
+        /// Trace this test target (its tests run one at a time)
+        #[arg(long, value_name = "T", group = "target")]
+        test: Option<String>,
+        /// Trace this example
+        #[arg(long, value_name = "E", group = "target")]
+        example: Option<String>,
+        /// The program's own arguments
+        #[arg(last = true, value_name = "ARGS")]
         args: Vec<String>,
     },
     /// Run every check the project has (the command CI runs)
@@ -289,7 +298,7 @@ mod tests {
     fn every_command_has_help() {
         for sub in Cli::command().get_subcommands() {
             let name = sub.get_name();
-            if matches!(name, "trace" | "playground") {
+            if name == "playground" {
                 // Their own parsers answer `--help`.
                 continue;
             }
@@ -299,13 +308,43 @@ mod tests {
     }
 
     #[test]
-    fn trace_and_playground_pass_their_arguments_through() {
-        let Command::Trace { args } = parse(&["trace", "-p", "counting", "--", "--flag"])
-            .unwrap()
-            .command
+    fn trace_reads_its_target_and_the_programs_arguments() {
+        let Command::Trace {
+            package,
+            bin,
+            test,
+            args,
+            ..
+        } = parse(&[
+            "trace",
+            "--test",
+            "bump",
+            "-p",
+            "exercise-3",
+            "--",
+            "--exact",
+            "x",
+        ])
+        .unwrap()
+        .command
         else {
             panic!("not trace");
         };
-        assert_eq!(args, ["-p", "counting", "--", "--flag"]);
+        assert_eq!(
+            (package.as_str(), bin, test),
+            ("exercise-3", None, Some("bump".into()))
+        );
+        assert_eq!(args, ["--exact", "x"]);
+        for (args, wanted) in [
+            (&["trace"][..], "--package <PKG>"),
+            (
+                &["trace", "-p", "a", "--bin", "x", "--test", "y"],
+                "cannot be used with",
+            ),
+            (&["trace", "-p", "a", "vec-push"], "[-- <ARGS>...]"),
+        ] {
+            let error = parse(args).unwrap_err();
+            assert!(error.contains(wanted), "{args:?}: {error}");
+        }
     }
 }

@@ -52,7 +52,23 @@ fn run(command: Command) -> Result<(), String> {
         Command::Reset { number } => reset_cmd::run(number),
         Command::Serve { port } => book_cmd::run_serve(port),
         Command::Book => book_cmd::run_book(),
-        Command::Trace { args } => trace_cmd::run(&args),
+        Command::Trace {
+            package,
+            bin,
+            test,
+            example,
+            args,
+        } => {
+            use trace_cmd::Target;
+            let target = (bin.map(Target::Bin))
+                .or(test.map(Target::Test))
+                .or(example.map(Target::Example));
+            trace_cmd::run(trace_cmd::Request {
+                package,
+                target,
+                args,
+            })
+        }
         Command::Test => test_cmd::run(),
         Command::Playground { args } => playground_cmd::run(&args),
         Command::Bench { quick } => bench_cmd::run(quick),

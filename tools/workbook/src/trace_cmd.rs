@@ -17,11 +17,9 @@ use std::time::Duration;
 
 use heap_trace::{Kind, Trace};
 use serde_json::Value;
+use workbook_support::workspace::{Package, Workspace};
 
 use crate::{bounded, project};
-
-/// Short enough for the command table; `--example E` is accepted too.
-pub const USAGE: &str = "trace -p PKG [--bin B|--test T] [-- ARGS]";
 
 /// A traced run that has not ended by then is stopped (a test that
 /// deadlocks would otherwise hold the command forever).
@@ -38,112 +36,26 @@ const PRELOAD_PACKAGE: &str = "heap-trace-preload";
 
 /// What to trace, as given on the command line.
 #[derive(Debug, Default, PartialEq)]
-struct Request {
-    package: String,
-    target: Option<Target>,
+pub struct Request {
+    pub package: String,
+    pub target: Option<Target>,
     /// For the program, after `--`.
-    args: Vec<String>,
+    pub args: Vec<String>,
 }
 
+/// `--bin`, `--test` or `--example`.
 #[derive(Debug, Clone, PartialEq)]
-enum Target {
+pub enum Target {
     Bin(String),
     Test(String),
     Example(String),
 }
 
-impl Target {
-    fn flag(&self) -> &'static str {
-        match self {
-            Target::Bin(_) => "--bin",
-            Target::Test(_) => "--test",
-            Target::Example(_) => "--example",
-        }
-    }
-
-    fn name(&self) -> &str {
-        match self {
-            Target::Bin(name) | Target::Test(name) | Target::Example(name) => name,
-        }
-    }
-}
-
-fn parse(args: &[String]) -> Result<Request, String> {
-    let mut request = Request::default();
-    let mut package = None;
-    let mut args = args.iter();
-    while let Some(arg) = args.next() {
-        let mut value = |flag: &str, what: &str| {
-            args.next()
-                .filter(|v| !v.starts_with('-'))
-                .cloned()
-                .ok_or_else(|| format!("`{flag}` needs {what}, e.g. `{flag} {}`", example(flag)))
-        };
-        let target = match arg.as_str() {
-            "-p" | "--package" => {
-                let name = value(arg, "a package name")?;
-                if let Some(first) = package.replace(name.clone()) {
-                    return Err(format!(
-                        "one package at a time: `-p {first}` and `-p {name}` were both given"
-                    ));
-                }
-                continue;
-            }
-            "--bin" => Target::Bin(value(arg, "a binary's name")?),
-            "--test" => Target::Test(value(arg, "a test target's name")?),
-            "--example" => Target::Example(value(arg, "an example's name")?),
-            "--" => {
-                request.args = args.cloned().collect();
-                break;
-            }
-            flag if flag.starts_with('-') => {
-                return Err(format!(
-                    "`trace` does not know `{flag}`; usage: cargo workbook {USAGE} \
-                     (the program's own flags go after `--`)"
-                ));
-            }
-            other => {
-                return Err(format!(
-                    "unexpected `{other}`: name the package with `-p {other}`, and put the \
-                     program's arguments after `--`; usage: cargo workbook {USAGE}"
-                ));
-            }
-        };
-        if let Some(first) = &request.target {
-            return Err(format!(
-                "trace one program at a time: `{} {}` and `{} {}` were both given",
-                first.flag(),
-                first.name(),
-                target.flag(),
-                target.name()
-            ));
-        }
-        request.target = Some(target);
-    }
-    request.package = package.ok_or_else(|| {
-        format!(
-            "name the package to trace with `-p`, e.g. `cargo workbook trace -p counting`; \
-             usage: cargo workbook {USAGE}"
-        )
-    })?;
-    Ok(request)
-}
-
-fn example(flag: &str) -> &'static str {
-    match flag {
-        "--bin" => "heap-timelines",
-        "--test" => "bump",
-        "--example" => "demo",
-        _ => "counting",
-    }
-}
-
-pub fn run(args: &[String]) -> Result<(), String> {
-    let request = parse(args)?;
+pub fn run(request: Request) -> Result<(), String> {
     let root = project::root()?;
     let workspace = Workspace::load(&root)?;
     let package = workspace.package(&request.package)?;
-    let choice = package.choose(request.target.as_ref())?;
+    let choice = choose(package, request.target.as_ref())?;
     println!(
         "building {PRELOAD_PACKAGE} (release) and `{}` …",
         package.name
@@ -174,22 +86,6 @@ pub fn run(args: &[String]) -> Result<(), String> {
     }
 }
 
-/// The workspace's packages and target directory, from `cargo metadata`.
-struct Workspace {
-    packages: Vec<Package>,
-    target_dir: PathBuf,
-}
-
-struct Package {
-    name: String,
-    dir: PathBuf,
-    bins: Vec<String>,
-    tests: Vec<String>,
-    examples: Vec<String>,
-    has_lib: bool,
-    default_run: Option<String>,
-}
-
 /// What a package's request comes to.
 #[derive(Debug, PartialEq)]
 enum Choice {
@@ -199,177 +95,52 @@ enum Choice {
     Tests(Option<String>),
 }
 
-impl Workspace {
-    fn load(root: &Path) -> Result<Self, String> {
-        let mut cmd = project::cargo(root);
-        cmd.args(["metadata", "--format-version", "1", "--no-deps"]);
-        let out = project::output(&mut cmd)?;
-        if !out.status.success() {
-            return Err(format!(
-                "`{}` failed:\n{}",
-                project::describe(&cmd),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let metadata: Value = serde_json::from_slice(&out.stdout)
-            .map_err(|e| format!("cannot read `cargo metadata`'s output: {e}"))?;
-        Self::from_metadata(&metadata)
-    }
-
-    fn from_metadata(metadata: &Value) -> Result<Self, String> {
-        let target_dir = metadata["target_directory"]
-            .as_str()
-            .ok_or("`cargo metadata` gave no target directory")?
-            .into();
-        let mut packages = Vec::new();
-        for package in metadata["packages"].as_array().into_iter().flatten() {
-            let name = package["name"].as_str().unwrap_or_default().to_owned();
-            let dir = Path::new(package["manifest_path"].as_str().unwrap_or_default())
-                .parent()
-                .map(Path::to_path_buf)
-                .unwrap_or_default();
-            let mut entry = Package {
-                name,
-                dir,
-                bins: Vec::new(),
-                tests: Vec::new(),
-                examples: Vec::new(),
-                has_lib: false,
-                default_run: package["default_run"].as_str().map(str::to_owned),
-            };
-            for target in package["targets"].as_array().into_iter().flatten() {
-                let name = target["name"].as_str().unwrap_or_default().to_owned();
-                let kinds: Vec<&str> = target["kind"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
-                if kinds.contains(&"bin") {
-                    entry.bins.push(name);
-                } else if kinds.contains(&"test") {
-                    entry.tests.push(name);
-                } else if kinds.contains(&"example") {
-                    entry.examples.push(name);
-                } else if kinds
-                    .iter()
-                    .any(|k| matches!(*k, "lib" | "rlib" | "dylib" | "cdylib" | "staticlib"))
-                {
-                    entry.has_lib = true;
-                }
-            }
-            packages.push(entry);
-        }
-        packages.sort_by(|a, b| a.name.cmp(&b.name));
-        Ok(Self {
-            packages,
-            target_dir,
-        })
-    }
-
-    fn package(&self, name: &str) -> Result<&Package, String> {
-        if let Some(package) = self.packages.iter().find(|p| p.name == name) {
-            return Ok(package);
-        }
-        let names: Vec<&str> = self.packages.iter().map(|p| p.name.as_str()).collect();
-        let close = close_names(name, &names);
-        Err(if close.is_empty() {
-            format!(
-                "no package `{name}` in the workspace; its packages: {}",
-                names.join(", ")
-            )
+/// The program a request names in `package`, or its tests.
+fn choose(package: &Package, target: Option<&Target>) -> Result<Choice, String> {
+    let name = &package.name;
+    let check = |(kind, kinds): (&str, &str), wanted: &str, have: &[String]| {
+        if have.iter().any(|h| h == wanted) {
+            Ok(())
+        } else if have.is_empty() {
+            Err(format!(
+                "package `{name}` has no {kinds}, so no {kind} `{wanted}`"
+            ))
         } else {
-            format!(
-                "no package `{name}` in the workspace; did you mean {}?",
-                close
-                    .iter()
-                    .map(|n| format!("`{n}`"))
-                    .collect::<Vec<_>>()
-                    .join(" or ")
-            )
-        })
-    }
-}
-
-impl Package {
-    fn choose(&self, target: Option<&Target>) -> Result<Choice, String> {
-        let name = &self.name;
-        let check = |(kind, kinds): (&str, &str), wanted: &str, have: &[String]| {
-            if have.iter().any(|h| h == wanted) {
-                Ok(())
-            } else if have.is_empty() {
-                Err(format!(
-                    "package `{name}` has no {kinds}, so no {kind} `{wanted}`"
-                ))
-            } else {
-                Err(format!(
-                    "package `{name}` has no {kind} `{wanted}`; its {kinds}: {}",
-                    have.join(", ")
-                ))
-            }
-        };
-        match target {
-            Some(Target::Bin(bin)) => {
-                check(("binary", "binaries"), bin, &self.bins)?;
-                Ok(Choice::Bin(bin.clone()))
-            }
-            Some(Target::Example(example)) => {
-                check(("example", "examples"), example, &self.examples)?;
-                Ok(Choice::Example(example.clone()))
-            }
-            Some(Target::Test(test)) => {
-                check(("test target", "test targets"), test, &self.tests)?;
-                Ok(Choice::Tests(Some(test.clone())))
-            }
-            None => match self.bins.as_slice() {
-                [bin] => Ok(Choice::Bin(bin.clone())),
-                [] if self.has_lib || !self.tests.is_empty() => Ok(Choice::Tests(None)),
-                [] => Err(format!(
-                    "package `{name}` has no program and no tests to trace"
+            Err(format!(
+                "package `{name}` has no {kind} `{wanted}`; its {kinds}: {}",
+                have.join(", ")
+            ))
+        }
+    };
+    match target {
+        Some(Target::Bin(bin)) => {
+            check(("binary", "binaries"), bin, &package.bins)?;
+            Ok(Choice::Bin(bin.clone()))
+        }
+        Some(Target::Example(example)) => {
+            check(("example", "examples"), example, &package.examples)?;
+            Ok(Choice::Example(example.clone()))
+        }
+        Some(Target::Test(test)) => {
+            check(("test target", "test targets"), test, &package.tests)?;
+            Ok(Choice::Tests(Some(test.clone())))
+        }
+        None => match package.bins.as_slice() {
+            [bin] => Ok(Choice::Bin(bin.clone())),
+            [] if package.has_lib || !package.tests.is_empty() => Ok(Choice::Tests(None)),
+            [] => Err(format!(
+                "package `{name}` has no program and no tests to trace"
+            )),
+            bins => match &package.default_run {
+                Some(bin) => Ok(Choice::Bin(bin.clone())),
+                None => Err(format!(
+                    "package `{name}` has {} binaries: pick one with `--bin`: {}",
+                    bins.len(),
+                    bins.join(", ")
                 )),
-                bins => match &self.default_run {
-                    Some(bin) => Ok(Choice::Bin(bin.clone())),
-                    None => Err(format!(
-                        "package `{name}` has {} binaries: pick one with `--bin`: {}",
-                        bins.len(),
-                        bins.join(", ")
-                    )),
-                },
             },
-        }
+        },
     }
-}
-
-/// Up to five names like `wanted`: containing it, contained in it, or a few
-/// edits away; closest first.
-fn close_names<'a>(wanted: &str, names: &[&'a str]) -> Vec<&'a str> {
-    let wanted = wanted.to_lowercase();
-    let mut scored: Vec<(usize, &str)> = names
-        .iter()
-        .filter_map(|&name| {
-            let lower = name.to_lowercase();
-            let distance = edit_distance(&wanted, &lower);
-            let related = lower.contains(&wanted) || (wanted.len() > 2 && wanted.contains(&lower));
-            (related || distance <= 2.max(wanted.len() / 3)).then_some((distance, name))
-        })
-        .collect();
-    scored.sort();
-    scored.into_iter().take(5).map(|(_, name)| name).collect()
-}
-
-/// Levenshtein distance, by characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, &cb) in b.iter().enumerate() {
-            let substitute = previous[j] + usize::from(ca != cb);
-            current.push(substitute.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b.len()]
 }
 
 /// A built program to trace.
@@ -958,48 +729,6 @@ mod tests {
     use super::*;
     use heap_trace::Event;
 
-    fn args(line: &str) -> Vec<String> {
-        line.split_whitespace().map(str::to_owned).collect()
-    }
-
-    #[test]
-    fn the_command_line_is_read() {
-        assert_eq!(
-            parse(&args("-p heap-timelines -- vec-push 100")),
-            Ok(Request {
-                package: "heap-timelines".into(),
-                target: None,
-                args: args("vec-push 100"),
-            })
-        );
-        assert_eq!(
-            parse(&args("--test bump --package exercise-3 -- --exact x")),
-            Ok(Request {
-                package: "exercise-3".into(),
-                target: Some(Target::Test("bump".into())),
-                args: args("--exact x"),
-            })
-        );
-    }
-
-    #[test]
-    fn bad_command_lines_are_refused_with_the_rule() {
-        let refused = |line: &str, expected: &str| {
-            let error = parse(&args(line)).unwrap_err();
-            assert!(error.contains(expected), "`{line}`: {error}");
-        };
-        refused("", "name the package to trace with `-p`");
-        refused("-p", "`-p` needs a package name");
-        refused("-p a --bin", "`--bin` needs a binary's name");
-        refused(
-            "-p a --bin x --test y",
-            "`--bin x` and `--test y` were both given",
-        );
-        refused("-p a -p b", "one package at a time");
-        refused("-p a --release", "does not know `--release`");
-        refused("-p a vec-push", "after `--`");
-    }
-
     fn package(bins: &[&str], tests: &[&str], has_lib: bool) -> Package {
         let names = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
         Package {
@@ -1010,48 +739,30 @@ mod tests {
             examples: Vec::new(),
             has_lib,
             default_run: None,
+            target_sources: Vec::new(),
+            path_deps: Vec::new(),
         }
     }
 
     #[test]
     fn a_package_comes_to_its_one_binary_or_its_tests() {
         let listing = package(&["pkg"], &["more"], true);
-        assert_eq!(listing.choose(None), Ok(Choice::Bin("pkg".into())));
+        assert_eq!(choose(&listing, None), Ok(Choice::Bin("pkg".into())));
         let exercise = package(&[], &["bump"], true);
-        assert_eq!(exercise.choose(None), Ok(Choice::Tests(None)));
+        assert_eq!(choose(&exercise, None), Ok(Choice::Tests(None)));
         assert_eq!(
-            exercise.choose(Some(&Target::Test("bump".into()))),
+            choose(&exercise, Some(&Target::Test("bump".into()))),
             Ok(Choice::Tests(Some("bump".into())))
         );
         let two = package(&["a", "b"], &[], false);
         assert_eq!(
-            two.choose(None).unwrap_err(),
+            choose(&two, None).unwrap_err(),
             "package `pkg` has 2 binaries: pick one with `--bin`: a, b"
         );
         assert_eq!(
-            listing
-                .choose(Some(&Target::Bin("other".into())))
-                .unwrap_err(),
+            choose(&listing, Some(&Target::Bin("other".into()))).unwrap_err(),
             "package `pkg` has no binary `other`; its binaries: pkg"
         );
-    }
-
-    #[test]
-    fn close_names_are_offered() {
-        let names = [
-            "counting",
-            "c-malloc",
-            "exercise-3",
-            "exercise-4",
-            "heap-timelines",
-        ];
-        assert_eq!(close_names("countng", &names), ["counting"]);
-        assert_eq!(
-            close_names("exercise3", &names),
-            ["exercise-3", "exercise-4"]
-        );
-        assert_eq!(close_names("timelines", &names), ["heap-timelines"]);
-        assert!(close_names("zzzzzzzzzz", &names).is_empty());
     }
 
     fn event(seq: u64, thread: u32, kind: Kind, addr: usize, size: usize) -> Event {

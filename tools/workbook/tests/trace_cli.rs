@@ -188,10 +188,13 @@ fn the_programs_arguments_reach_it_and_a_vec_doubles_in_the_trace() {
 fn bad_requests_are_refused_with_what_is_valid() {
     let target = nested_target_dir("workspace");
     for (args, expected) in [
-        (&["trace"][..], "name the package to trace with `-p`"),
+        (
+            &["trace"][..],
+            "the following required arguments were not provided:\n  --package <PKG>",
+        ),
         (
             &["trace", "-p", "countng"],
-            "no package `countng` in the workspace; did you mean `counting`",
+            "package `countng` does not exist in the workspace; did you mean `counting`",
         ),
         (
             &["trace", "-p", "counting", "--bin", "nope"],
@@ -201,7 +204,7 @@ fn bad_requests_are_refused_with_what_is_valid() {
             &[
                 "trace", "-p", "counting", "--bin", "counting", "--test", "x",
             ],
-            "`--bin counting` and `--test x` were both given",
+            "the argument '--bin <B>' cannot be used with '--test <T>'",
         ),
         (
             &["trace", "-p", "counting", "--test", "nope"],
@@ -209,7 +212,7 @@ fn bad_requests_are_refused_with_what_is_valid() {
         ),
         (
             &["trace", "-p", "counting", "100"],
-            "put the program's arguments after `--`",
+            "unexpected argument '100' found",
         ),
     ] {
         let out = workbook(&workspace(), &target, args);
