@@ -62,7 +62,8 @@ impl fmt::Display for Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Event {
     /// Position in the recording: 0, 1, 2, ... in the order the recorder
-    /// reserved slots (a gap means an event that was not completed).
+    /// reserved slots. A number can be missing: an event not completed in
+    /// time (counted in `dropped`), or a slot given back unused.
     pub seq: u64,
     /// 1 for the first thread that allocated while recording, 2 for the
     /// next, and so on.

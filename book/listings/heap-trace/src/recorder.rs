@@ -25,7 +25,7 @@
 
 use std::alloc::{GlobalAlloc, Layout};
 use std::cell::{Cell, UnsafeCell};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use crate::event::{Event, Kind, Trace};
@@ -58,6 +58,8 @@ const fn state_epoch(state: u64) -> u32 {
 /// index is the sequence number) and with the thread id as the caller gave it.
 #[derive(Clone, Copy)]
 struct RawEvent {
+    /// False for a slot given back unused ([`Recorder::cancel`]).
+    recorded: bool,
     thread: u32,
     kind: Kind,
     addr: usize,
@@ -69,6 +71,7 @@ struct RawEvent {
 
 impl RawEvent {
     const ZERO: RawEvent = RawEvent {
+        recorded: false,
         thread: 0,
         kind: Kind::Alloc,
         addr: 0,
@@ -203,6 +206,14 @@ impl<const CAP: usize> Recorder<CAP> {
         }
     }
 
+    /// The current recording's number (0 before the first `start`) and
+    /// whether it is running.
+    #[inline]
+    fn epoch_now(&self) -> (u32, bool) {
+        let word = self.word.load(Ordering::Relaxed);
+        ((word >> EPOCH_SHIFT) as u32, word & RECORDING != 0)
+    }
+
     /// Whether events are being recorded.
     pub fn is_recording(&self) -> bool {
         self.word.load(Ordering::Relaxed) & RECORDING != 0
@@ -228,10 +239,11 @@ impl<const CAP: usize> Recorder<CAP> {
             self.dropped.fetch_add(1, Ordering::Relaxed);
             return None;
         }
-        // The one read-modify-write that hands out slots. Relaxed: it only
-        // picks an index; who may touch the slot's bytes is settled by the
-        // slot's own state word in `fill`.
-        let word = self.word.fetch_add(1, Ordering::Relaxed);
+        // The one read-modify-write that hands out slots. It only picks an
+        // index: who may touch the slot's bytes is settled by the slot's own
+        // state word in `fill`. Acquire pairs with `start`'s Release, so a
+        // writer sees whatever was set up before the recording started.
+        let word = self.word.fetch_add(1, Ordering::Acquire);
         if word & RECORDING == 0 {
             return None; // stopped in between
         }
@@ -262,6 +274,29 @@ impl<const CAP: usize> Recorder<CAP> {
         old_addr: *mut u8,
         old_size: usize,
     ) {
+        let event = RawEvent {
+            recorded: true,
+            thread,
+            kind,
+            addr: addr.addr(),
+            size,
+            align,
+            old_addr: old_addr.addr(),
+            old_size,
+        };
+        self.publish(slot, event);
+    }
+
+    /// Gives a reserved slot back unused: the trace skips it (its `seq` is
+    /// missing) without counting it as dropped.
+    #[inline]
+    pub fn cancel(&self, slot: Slot) {
+        self.publish(slot, RawEvent::ZERO);
+    }
+
+    /// Claims the slot, writes `event` into it and publishes it.
+    #[inline]
+    fn publish(&self, slot: Slot, event: RawEvent) {
         let Some(cell) = self.slot(slot.index) else {
             return;
         };
@@ -281,15 +316,6 @@ impl<const CAP: usize> Recorder<CAP> {
         {
             return;
         }
-        let event = RawEvent {
-            thread,
-            kind,
-            addr: addr.addr(),
-            size,
-            align,
-            old_addr: old_addr.addr(),
-            old_size,
-        };
         // ANCHOR: publish
         // SAFETY: our compare-and-swap moved the slot to WRITING, so we are
         // its only owner: writers claim only from READY/EMPTY and readers
@@ -376,6 +402,9 @@ impl<const CAP: usize> Recorder<CAP> {
                 missing += 1;
                 continue;
             };
+            if !raw.recorded {
+                continue; // given back unused
+            }
             f(Event {
                 seq: index as u64,
                 thread: raw.thread,
@@ -463,7 +492,9 @@ pub struct TraceAlloc<A, const CAP: usize = 65536> {
     inner: A,
     recorder: Recorder<CAP>,
     /// When set, only threads inside `record_this_thread` are recorded.
-    this_thread_only: AtomicBool,
+    /// The recording that takes only the calls of threads inside
+    /// `record_this_thread` (0: none). Set before that recording starts.
+    this_thread_epoch: AtomicU32,
     /// Recordings on one allocator take turns.
     turn: Mutex<()>,
 }
@@ -474,7 +505,7 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
         TraceAlloc {
             inner,
             recorder: Recorder::new(),
-            this_thread_only: AtomicBool::new(false),
+            this_thread_epoch: AtomicU32::new(0),
             turn: Mutex::new(()),
         }
     }
@@ -520,34 +551,49 @@ impl<A, const CAP: usize> TraceAlloc<A, CAP> {
             alloc: self,
             _turn: turn,
         };
-        self.this_thread_only
-            .store(this_thread_only, Ordering::Relaxed);
+        // While it is our turn, nobody else starts this recorder, so the
+        // next recording is `epoch + 1`. Said before `start`, whose Release
+        // publishes it to every writer that reserves in that recording.
+        let next = self.recorder.epoch_now().0.wrapping_add(1);
+        let only = if this_thread_only { next } else { 0 };
+        self.this_thread_epoch.store(only, Ordering::Relaxed);
         RECORDS_THIS_THREAD.with(|flag| flag.set(this_thread_only));
         INSIDE_RECORD.with(|flag| flag.set(true));
         self.recorder.start();
         let result = f();
-        self.recorder.stop();
+        // Taken while it is still our turn: the next recording's `start`
+        // would replace these events.
+        let trace = self.recorder.trace();
         drop(guard);
-        (result, self.recorder.trace())
+        (result, trace)
     }
 
-    /// Whether the calling thread's calls are recorded now.
+    /// Whether the calling thread's calls are recorded in recording `epoch`.
     #[inline]
-    fn records_now(&self) -> bool {
-        if !self.recorder.is_recording() {
-            return false;
-        }
-        !self.this_thread_only.load(Ordering::Relaxed)
+    fn records_in(&self, epoch: u32) -> bool {
+        self.this_thread_epoch.load(Ordering::Relaxed) != epoch
             || RECORDS_THIS_THREAD.try_with(Cell::get).unwrap_or(false)
     }
 
+    /// A slot for this call, if it is to be recorded.
     #[inline]
     fn reserve(&self) -> Option<Slot> {
-        if self.records_now() {
-            self.recorder.reserve()
-        } else {
-            None
+        // A quick look first, so that threads that are not recorded do not
+        // use up slots.
+        let (epoch, recording) = self.recorder.epoch_now();
+        if !recording || !self.records_in(epoch) {
+            return None;
         }
+        let slot = self.recorder.reserve()?;
+        // Ask again, for the recording the slot belongs to: the look above
+        // may have seen an older recording, or a stale `this_thread_epoch`.
+        // Now the reservation's Acquire makes the value set before `start`
+        // visible.
+        if !self.records_in(slot.epoch) {
+            self.recorder.cancel(slot);
+            return None;
+        }
+        Some(slot)
     }
 
     /// Fills a slot reserved earlier, if there is one, with a call that is
@@ -571,7 +617,6 @@ struct RecordGuard<'a, A, const CAP: usize> {
 impl<A, const CAP: usize> Drop for RecordGuard<'_, A, CAP> {
     fn drop(&mut self) {
         self.alloc.recorder.stop();
-        self.alloc.this_thread_only.store(false, Ordering::Relaxed);
         let _ = RECORDS_THIS_THREAD.try_with(|flag| flag.set(false));
         let _ = INSIDE_RECORD.try_with(|flag| flag.set(false));
     }

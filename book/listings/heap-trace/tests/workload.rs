@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use alloc_measure::{AllocStats, PerThread, measure};
 use heap_trace::{Event, Kind, Trace, TraceAlloc};
+use race_rounds::Rounds;
 
 #[global_allocator]
 static GLOBAL: TraceAlloc<PerThread<System>, 1024> = TraceAlloc::new(PerThread(System));
@@ -286,4 +287,58 @@ fn record_calls_do_not_nest() {
     // The allocator records again afterwards.
     let ((), trace) = GLOBAL.record_this_thread(|| drop(black_box(Box::new(1u8))));
     assert_eq!(shapes(&trace), [(Kind::Alloc, 1, 1), (Kind::Dealloc, 1, 1)]);
+}
+
+/// Two threads record at once, each its own small workload, round after
+/// round; `record` is how a thread gets its trace.
+fn concurrent_recordings(rounds: usize, record: impl Fn(&dyn Fn()) -> Trace + Sync) {
+    Rounds::new(2, rounds).run(
+        |_round| (),
+        |(), thread| {
+            let size = 24 + 16 * thread;
+            record(&|| drop(black_box(vec![0u8; size].into_boxed_slice())))
+        },
+        |round, (), traces| {
+            for (thread, trace) in traces.iter().enumerate() {
+                let size = 24 + 16 * thread;
+                assert_eq!(
+                    shapes(trace),
+                    [(Kind::AllocZeroed, size, 1), (Kind::Dealloc, size, 1)],
+                    "round {round}: thread {thread} got a trace that is not its own recording: {:?}", trace.events
+                );
+            }
+        },
+    );
+}
+
+#[test]
+fn threads_recording_at_once_each_get_their_own_trace() {
+    concurrent_recordings(if cfg!(miri) { 4 } else { 500 }, |f| {
+        GLOBAL.record_this_thread(f).1
+    });
+}
+
+#[test]
+#[cfg_attr(
+    miri,
+    ignore = "the mistake shows only in an unlucky schedule, which takes more rounds than Miri \
+              runs in time"
+)]
+fn threads_test_rejects_taking_the_trace_after_the_turn_ends() {
+    // The mistake: the trace is read once the recording has given up its
+    // turn, so the other thread's recording may already have started over.
+    let wrong = |f: &dyn Fn()| {
+        let _ = GLOBAL.record_this_thread(f);
+        GLOBAL.recorder().trace()
+    };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        concurrent_recordings(20_000, wrong)
+    }));
+    let payload = outcome.expect_err("the test must reject a trace taken after the turn");
+    let message = payload
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .unwrap_or_default();
+    eprintln!("rejected: {message}");
+    assert!(message.contains("not its own recording"), "{message}");
 }
