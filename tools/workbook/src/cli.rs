@@ -61,6 +61,15 @@ pub enum Command {
         #[arg(value_name = "N", value_parser = exercise_number)]
         number: u32,
     },
+    /// Bring back backup K of exercise N (the newest when K is left out)
+    Restore {
+        /// The exercise's number
+        #[arg(value_name = "N", value_parser = exercise_number)]
+        number: u32,
+        /// Which backup (`reset` prints its number)
+        #[arg(value_name = "K")]
+        backup: Option<u32>,
+    },
     /// Serve the book on 127.0.0.1, rebuilding it (and the playground) on changes
     Serve {
         /// The port to listen on
@@ -143,7 +152,7 @@ impl From<RunFlags> for Options {
 /// What a learner runs, in the order they meet it; the rest is for people
 /// working on the workbook itself.
 const LEARNER: &[&str] = &[
-    "list", "check", "watch", "hint", "compare", "reset", "serve", "book", "trace",
+    "list", "check", "watch", "hint", "compare", "reset", "restore", "serve", "book", "trace",
 ];
 const MAINTAINER: &[&str] = &["test", "playground", "bench", "miri", "wrong-answers"];
 

@@ -50,6 +50,7 @@ fn run(command: Command) -> Result<(), String> {
         Command::Hint { number, all } => hint_cmd::run(number, all),
         Command::Compare { number } => compare_cmd::run(number),
         Command::Reset { number } => reset_cmd::run(number),
+        Command::Restore { number, backup } => reset_cmd::restore(number, backup),
         Command::Serve { port } => book_cmd::run_serve(port),
         Command::Book => book_cmd::run_book(),
         Command::Trace {

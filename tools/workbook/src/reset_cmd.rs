@@ -1,5 +1,10 @@
 //! `cargo workbook reset N`: saves the learner's work to a backup, then
-//! restores the exercise's stub.
+//! restores the exercise's stub. `cargo workbook restore N [K]` brings
+//! backup K (the newest when K is left out) back, after saving the work it
+//! replaces in the same way, so neither command can lose anything.
+//!
+//! Backups are numbered directories, `backup/<K>-<date>-<time>/`, holding
+//! the files as they were (`src/lib.rs`, `Cargo.toml`); git ignores them.
 //!
 //! Where the stub comes from: the project's git history. The stub is the
 //! newest committed version of `src/lib.rs` that still says "not solved
@@ -43,11 +48,13 @@ pub fn run(number: u32) -> Result<(), String> {
         );
         return Ok(());
     }
-    for (path, _, current) in &changed {
-        if let Some(current) = current {
-            let backup = back_up(&root, exercise, path, current)?;
-            println!("saved your {} to {}", path.display(), backup.display());
-        }
+    let saved: Vec<(PathBuf, Vec<u8>)> = changed
+        .iter()
+        .filter_map(|(path, _, current)| current.clone().map(|c| (path.clone(), c)))
+        .collect();
+    if !saved.is_empty() {
+        let backup = back_up(&root, exercise, &saved)?;
+        report_backup(exercise, &backup, &saved);
     }
     for (path, stub, _) in &changed {
         std::fs::write(root.join(path), stub).map_err(|e| {
@@ -59,6 +66,116 @@ pub fn run(number: u32) -> Result<(), String> {
         println!("restored {} from commit {}", path.display(), short(&commit));
     }
     Ok(())
+}
+
+/// `cargo workbook restore N [K]`: backup K of exercise N (the newest when
+/// K is left out) back in place; the files it replaces are saved first.
+pub fn restore(number: u32, which: Option<u32>) -> Result<(), String> {
+    let root = project::root()?;
+    let all = exercises::load(&root)?;
+    let exercise = exercises::by_number(&all, number)?;
+    let backups = list_backups(&root, exercise)?;
+    let Some(newest) = backups.last() else {
+        return Err(format!(
+            "exercise {number} has no backup yet: `cargo workbook reset {number}` makes one"
+        ));
+    };
+    let chosen = match which {
+        None => newest,
+        Some(k) => backups.iter().find(|b| b.number == k).ok_or_else(|| {
+            format!(
+                "exercise {number} has no backup {k}; its backups: {}",
+                backups
+                    .iter()
+                    .map(|b| format!("{} ({})", b.number, b.when))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?,
+    };
+    let mut incoming = Vec::new();
+    for file in RESTORED {
+        if let Ok(content) = std::fs::read(root.join(&chosen.dir).join(file)) {
+            incoming.push((exercise.dir().join(file), content));
+        }
+    }
+    let replaced: Vec<(PathBuf, Vec<u8>)> = incoming
+        .iter()
+        .filter_map(|(path, content)| {
+            let current = std::fs::read(root.join(path)).ok()?;
+            (current != *content).then(|| (path.clone(), current))
+        })
+        .collect();
+    if replaced.is_empty() {
+        println!(
+            "Your exercise {number} already equals backup {} ({}); nothing changed.",
+            chosen.number, chosen.when
+        );
+        return Ok(());
+    }
+    let backup = back_up(&root, exercise, &replaced)?;
+    report_backup(exercise, &backup, &replaced);
+    for (path, content) in &incoming {
+        std::fs::write(root.join(path), content).map_err(|e| {
+            format!(
+                "cannot write {} (what it held is in the backup above): {e}",
+                path.display()
+            )
+        })?;
+    }
+    println!(
+        "restored backup {} ({}) of exercise {number}",
+        chosen.number, chosen.when
+    );
+    Ok(())
+}
+
+/// One backup directory.
+#[derive(Debug, PartialEq)]
+struct Backup {
+    number: u32,
+    /// As written in its name: `2026-12-01 22:50:03 UTC`.
+    when: String,
+    /// Relative to the workspace root.
+    dir: PathBuf,
+}
+
+/// The exercise's backups, oldest first.
+fn list_backups(root: &Path, exercise: &Exercise) -> Result<Vec<Backup>, String> {
+    let dir = exercise.dir().join("backup");
+    let Ok(entries) = std::fs::read_dir(root.join(&dir)) else {
+        return Ok(Vec::new());
+    };
+    let mut backups: Vec<Backup> = entries
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let (number, stamp) = name.split_once('-')?;
+            Some(Backup {
+                number: number.parse().ok()?,
+                when: readable_stamp(stamp),
+                dir: dir.join(&name),
+            })
+        })
+        .collect();
+    backups.sort_by_key(|b| b.number);
+    Ok(backups)
+}
+
+fn report_backup(exercise: &Exercise, backup: &Backup, files: &[(PathBuf, Vec<u8>)]) {
+    for (path, _) in files {
+        println!(
+            "saved your {} to backup {} ({})",
+            path.display(),
+            backup.number,
+            backup.dir.display()
+        );
+    }
+    println!(
+        "`cargo workbook restore {} {}` brings it back.",
+        exercise.number, backup.number
+    );
 }
 
 /// The newest commit whose `src/lib.rs` of this exercise is still a stub.
@@ -108,58 +225,117 @@ fn git_bytes(root: &Path, args: &[&str]) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Writes `content` to a new file `backup/<name>.<unix seconds>[.<k>]` in
-/// the exercise's directory, never replacing an existing backup.
+/// Writes `files` (paths relative to the root, inside the exercise) into a
+/// new numbered backup directory, never into an existing one.
 fn back_up(
     root: &Path,
     exercise: &Exercise,
-    path: &Path,
-    content: &[u8],
-) -> Result<PathBuf, String> {
-    let dir = exercise.dir().join("backup");
-    std::fs::create_dir_all(root.join(&dir))
-        .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let seconds = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
-    for attempt in 0..1000 {
-        let file = match attempt {
-            0 => format!("{name}.{seconds}"),
-            k => format!("{name}.{seconds}.{k}"),
-        };
-        let backup = dir.join(file);
-        match std::fs::File::create_new(root.join(&backup)) {
-            Ok(mut f) => {
-                f.write_all(content)
-                    .and_then(|()| f.sync_all())
-                    .map_err(|e| {
-                        format!(
-                            "cannot write the backup {}: {e}; nothing was restored",
-                            backup.display()
-                        )
-                    })?;
-                return Ok(backup);
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+    files: &[(PathBuf, Vec<u8>)],
+) -> Result<Backup, String> {
+    let stamp = utc_stamp(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
+    );
+    let mut number = list_backups(root, exercise)?
+        .last()
+        .map_or(1, |b| b.number + 1);
+    let dir = loop {
+        let dir = exercise
+            .dir()
+            .join("backup")
+            .join(format!("{number}-{stamp}"));
+        std::fs::create_dir_all(root.join(&dir).parent().unwrap_or(root))
+            .map_err(|e| format!("cannot create the backup directory: {e}; nothing was changed"))?;
+        match std::fs::create_dir(root.join(&dir)) {
+            Ok(()) => break dir,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => number += 1,
             Err(e) => {
                 return Err(format!(
-                    "cannot create the backup {}: {e}; nothing was restored",
-                    backup.display()
+                    "cannot create the backup {}: {e}; nothing was changed",
+                    dir.display()
                 ));
             }
         }
+    };
+    for (path, content) in files {
+        let relative = path.strip_prefix(exercise.dir()).unwrap_or(path);
+        let file = root.join(&dir).join(relative);
+        if let Some(parent) = file.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| {
+                format!(
+                    "cannot create {}: {e}; nothing was changed",
+                    parent.display()
+                )
+            })?;
+        }
+        std::fs::File::create_new(&file)
+            .and_then(|mut f| f.write_all(content).and_then(|()| f.sync_all()))
+            .map_err(|e| {
+                format!(
+                    "cannot write the backup {}: {e}; nothing was changed",
+                    file.display()
+                )
+            })?;
     }
-    Err(format!(
-        "too many backups named {name}.{seconds}.* in {}; nothing was restored",
-        dir.display()
-    ))
+    Ok(Backup {
+        number,
+        when: readable_stamp(&stamp),
+        dir,
+    })
+}
+
+/// `2026-12-01-225003` for a Unix time (UTC: the standard library has no
+/// time zones); sorts as it reads.
+fn utc_stamp(seconds: u64) -> String {
+    let days = seconds / 86_400;
+    let rest = seconds % 86_400;
+    // Days since 1970-01-01 to a civil date (the proleptic Gregorian
+    // calendar), after Howard Hinnant's `civil_from_days`.
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}-{:02}{:02}{:02}",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// `2026-12-01-225003` → `2026-12-01 22:50:03 UTC`.
+fn readable_stamp(stamp: &str) -> String {
+    match stamp.rsplit_once('-') {
+        Some((date, time)) if time.len() == 6 => {
+            format!("{date} {}:{}:{} UTC", &time[..2], &time[2..4], &time[4..])
+        }
+        _ => stamp.to_owned(),
+    }
 }
 
 fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_are_civil_dates_that_sort_and_read() {
+        assert_eq!(utc_stamp(0), "1970-01-01-000000");
+        assert_eq!(utc_stamp(951_782_400), "2000-02-29-000000");
+        assert_eq!(utc_stamp(1_796_165_403), "2026-12-01-225003");
+        assert_eq!(
+            readable_stamp("2026-12-01-225003"),
+            "2026-12-01 22:50:03 UTC"
+        );
+    }
 }

@@ -318,12 +318,24 @@ fn reset_backs_up_and_restores() {
     );
     assert!(!backups.exists(), "nothing to back up, no backup made");
 
-    for attempt in ["// my first try\n", "// my second try\n"] {
+    for (k, attempt) in ["// my first try\n", "// my second try\n"]
+        .iter()
+        .enumerate()
+    {
         std::fs::write(&lib, attempt).expect("write my work");
         let out = copy.workbook(&["reset", "1"]);
         assert!(out.status.success(), "{}", stderr(&out));
+        let said = format!(
+            "saved your exercises/exercise-1/src/lib.rs to backup {} (exercises/exercise-1/backup/{}-",
+            k + 1,
+            k + 1
+        );
+        assert!(stdout(&out).contains(&said), "{}", stdout(&out));
         assert!(
-            stdout(&out).contains("saved your exercises/exercise-1/src/lib.rs to"),
+            stdout(&out).contains(&format!(
+                "`cargo workbook restore 1 {}` brings it back",
+                k + 1
+            )),
             "{}",
             stdout(&out)
         );
@@ -335,7 +347,10 @@ fn reset_backs_up_and_restores() {
     }
     let mut saved: Vec<String> = std::fs::read_dir(&backups)
         .expect("the backup directory")
-        .map(|e| std::fs::read_to_string(e.expect("entry").path()).expect("read a backup"))
+        .map(|e| {
+            std::fs::read_to_string(e.expect("entry").path().join("src/lib.rs"))
+                .expect("read a backup")
+        })
         .collect();
     saved.sort();
     assert_eq!(
@@ -343,9 +358,32 @@ fn reset_backs_up_and_restores() {
         ["// my first try\n", "// my second try\n"],
         "each reset kept its own backup"
     );
+
+    // The newest comes back; the stub it replaces is saved as backup 3.
+    let out = copy.workbook(&["restore", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&lib).expect("read"),
+        "// my second try\n"
+    );
+    assert!(stdout(&out).contains("to backup 3 ("), "{}", stdout(&out));
+    // An older one by its number.
+    let out = copy.workbook(&["restore", "1", "1"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(&lib).expect("read"),
+        "// my first try\n"
+    );
+    let out = copy.workbook(&["restore", "1", "9"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("exercise 1 has no backup 9; its backups: 1 (20"),
+        "{}",
+        stderr(&out)
+    );
     let status = git(copy.dir.path(), &["status", "--porcelain"]);
     assert!(
-        stdout(&status).is_empty(),
+        !stdout(&status).contains("backup"),
         "backups are ignored by git: {}",
         stdout(&status)
     );
