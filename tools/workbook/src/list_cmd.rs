@@ -3,6 +3,7 @@
 //! and why it sits where it does; then the overall progress.
 
 use std::path::Path;
+use std::time::Instant;
 
 use crate::exercises::{self, Exercise};
 use crate::project;
@@ -26,21 +27,37 @@ impl Status {
 }
 
 /// Runs each exercise's tests (compiled together first) and returns the
-/// status of each, in order.
+/// status of each, in order, saying on stderr what it is doing: the first
+/// run compiles every exercise and can take a minute.
 pub fn statuses(root: &Path, all: &[Exercise]) -> Result<Vec<Status>, String> {
     let packages: Vec<String> = all.iter().map(Exercise::package).collect();
+    eprintln!(
+        "compiling the tests of {} exercises (the first time takes a minute) …",
+        all.len()
+    );
+    let started = Instant::now();
     // A crate that does not compile is reported below, one by one.
     let _ = exercises::build_tests(root, &packages);
+    eprintln!("compiled in {:.0} s", started.elapsed().as_secs_f64());
     all.iter()
-        .map(|exercise| {
+        .enumerate()
+        .map(|(i, exercise)| {
             let run = exercises::run_tests(root, &exercise.package())?;
-            Ok(if run.success {
+            let status = if run.success {
                 Status::Solved
             } else if run.compiled {
                 Status::NotYet
             } else {
                 Status::DoesNotCompile
-            })
+            };
+            eprintln!(
+                "[{}/{}] exercise {}: {}",
+                i + 1,
+                all.len(),
+                exercise.number,
+                status.label()
+            );
+            Ok(status)
         })
         .collect()
 }
