@@ -2,6 +2,7 @@
 //! once with clap. The help lists learner commands apart from maintainer
 //! commands; both lists are generated from the declarations below.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, CommandFactory, Parser, Subcommand};
@@ -100,11 +101,21 @@ pub enum Command {
     /// Run every check the project has (the command CI runs)
     Test,
     /// Build the wasm playground (copy it to DIR, serve it, or run its checks)
-    #[command(override_usage = crate::playground_cmd::USAGE, disable_help_flag = true)]
+    #[command(group = clap::ArgGroup::new("then").multiple(false))]
     Playground {
-        /// --into DIR | --serve [--port N] | --check
-        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
-        args: Vec<String>,
+        /// Copy the built site into DIR
+        #[arg(long, value_name = "DIR", group = "then")]
+        into: Option<PathBuf>,
+        /// Serve it on 127.0.0.1
+        #[arg(long, group = "then")]
+        serve: bool,
+        /// The port `--serve` listens on
+        #[arg(long, default_value_t = 8001, requires = "serve",
+              value_parser = clap::value_parser!(u16).range(1..))]
+        port: u16,
+        /// Run its checks: wasm tests and the end-to-end checks in headless Chromium
+        #[arg(long, group = "then")]
+        check: bool,
     },
     /// Measure every allocator of the book on this machine (release build)
     Bench {
@@ -307,12 +318,32 @@ mod tests {
     fn every_command_has_help() {
         for sub in Cli::command().get_subcommands() {
             let name = sub.get_name();
-            if name == "playground" {
-                // Their own parsers answer `--help`.
-                continue;
-            }
             let error = parse(&[name, "--help"]).unwrap_err();
             assert!(error.contains("Usage: cargo workbook"), "{name}: {error}");
+        }
+    }
+
+    #[test]
+    fn playground_takes_one_action_and_port_only_with_serve() {
+        let Command::Playground { serve, port, .. } =
+            parse(&["playground", "--port", "9000", "--serve"])
+                .unwrap()
+                .command
+        else {
+            panic!("not playground");
+        };
+        assert!(serve);
+        assert_eq!(port, 9000);
+        for (args, wanted) in [
+            (
+                &["playground", "--serve", "--check"][..],
+                "cannot be used with",
+            ),
+            (&["playground", "--port", "9000"], "--serve"),
+            (&["playground", "--into"], "a value is required"),
+        ] {
+            let error = parse(args).unwrap_err();
+            assert!(error.contains(wanted), "{args:?}: {error}");
         }
     }
 

@@ -71,7 +71,17 @@ fn run(command: Command) -> Result<(), String> {
             })
         }
         Command::Test => test_cmd::run(),
-        Command::Playground { args } => playground_cmd::run(&args),
+        Command::Playground {
+            into,
+            serve,
+            port,
+            check,
+        } => playground_cmd::run(match (into, serve, check) {
+            (Some(dir), _, _) => playground_cmd::Then::CopyInto(dir),
+            (None, true, _) => playground_cmd::Then::Serve { port },
+            (None, false, true) => playground_cmd::Then::Check,
+            (None, false, false) => playground_cmd::Then::Nothing,
+        }),
         Command::Bench { quick } => bench_cmd::run(quick),
         Command::Miri { install, packages } => miri_cmd::run(install, &packages),
         Command::WrongAnswers { packages } => wrong_answers::run(&packages),

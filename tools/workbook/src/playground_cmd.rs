@@ -25,35 +25,31 @@ pub const WASM_BINDGEN: Tool = Tool {
 const PROFILE: &str = "wasm-release";
 /// Where the finished site goes, relative to the workspace root.
 const PKG_DIR: &str = "playground/pkg";
-const DEFAULT_PORT: u16 = 8001;
-pub const USAGE: &str = "playground [--into DIR | --serve [--port N] | --check]";
 
-pub fn run(args: &[String]) -> Result<(), String> {
+/// What `cargo workbook playground` was asked to do after building.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Then {
+    Nothing,
+    CopyInto(PathBuf),
+    Serve { port: u16 },
+    Check,
+}
+
+pub fn run(then: Then) -> Result<(), String> {
     let root = project::root()?;
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let port = match args.as_slice() {
-        [] => return build(&root).map(|_| ()),
-        ["--check"] => return check(&root),
-        ["--into", dir] => {
-            let copied = build_into(&root, Path::new(dir))?;
-            println!("copied {} files into {dir}", copied.len());
-            return Ok(());
+    match then {
+        Then::Nothing => build(&root).map(|_| ()),
+        Then::Check => check(&root),
+        Then::CopyInto(dir) => {
+            let copied = build_into(&root, &dir)?;
+            println!("copied {} files into {}", copied.len(), dir.display());
+            Ok(())
         }
-        ["--serve"] => DEFAULT_PORT,
-        ["--serve", "--port", port] => port
-            .parse()
-            .ok()
-            .filter(|&port: &u16| port != 0)
-            .ok_or_else(|| format!("--port takes a port number (1-65535), got `{port}`"))?,
-        _ => {
-            return Err(format!(
-                "unexpected arguments `{}`: use `cargo workbook {USAGE}`",
-                args.join(" ")
-            ));
+        Then::Serve { port } => {
+            let pkg = build(&root)?;
+            playground_web::serve_forever(&pkg, port)
         }
-    };
-    let pkg = build(&root)?;
-    playground_web::serve_forever(&pkg, port)
+    }
 }
 
 /// Builds the playground and copies the finished site (HTML, loader, CSS,
