@@ -321,19 +321,45 @@ struct Pool<'a> {
     outcomes: &'a Mutex<Vec<Option<Result<String, String>>>>,
 }
 
+/// Adds one to its counter when dropped.
+struct CountOnDrop<'a>(&'a AtomicUsize);
+
+impl Drop for CountOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
+}
+
+/// How often the runner names the programs that are still running, so a
+/// long one (a pitfall compiling jemalloc, the benchmark) is not silent.
+const STILL_RUNNING_EVERY: Duration = Duration::from_secs(20);
+
 impl Pool<'_> {
     /// Runs the jobs at `indices` on up to `workers` threads.
     fn run(&self, indices: &[usize], workers: usize) {
         let next = AtomicUsize::new(0);
+        let running: Mutex<BTreeMap<usize, Instant>> = Mutex::new(BTreeMap::new());
+        let finished = AtomicUsize::new(0);
+        let workers = workers.min(indices.len());
         std::thread::scope(|scope| {
-            for _ in 0..workers.min(indices.len()) {
+            scope.spawn(|| self.report_long_runs(&running, &finished, workers));
+            for _ in 0..workers {
                 scope.spawn(|| {
+                    // Counted even if the worker panics, so the reporter
+                    // (and the scope) always ends.
+                    let _done = CountOnDrop(&finished);
                     while let Some(&i) = indices.get(next.fetch_add(1, Ordering::Relaxed)) {
                         let Some((job, exe)) = self.jobs.get(i) else {
                             break;
                         };
                         let started = Instant::now();
+                        if let Ok(mut running) = running.lock() {
+                            running.insert(i, started);
+                        }
                         let outcome = run_job(self.root, job, exe, self.timeout);
+                        if let Ok(mut running) = running.lock() {
+                            running.remove(&i);
+                        }
                         let finished = self.done.fetch_add(1, Ordering::Relaxed) + 1;
                         progress(&format!(
                             "[{finished}/{}] {} ({:.1} s)",
@@ -350,6 +376,36 @@ impl Pool<'_> {
                 });
             }
         });
+    }
+
+    /// Every [`STILL_RUNNING_EVERY`], the programs running longer than that.
+    fn report_long_runs(
+        &self,
+        running: &Mutex<BTreeMap<usize, Instant>>,
+        finished: &AtomicUsize,
+        workers: usize,
+    ) {
+        let mut last = Instant::now();
+        while finished.load(Ordering::Acquire) < workers {
+            std::thread::sleep(Duration::from_millis(200));
+            if last.elapsed() < STILL_RUNNING_EVERY {
+                continue;
+            }
+            last = Instant::now();
+            let Ok(running) = running.lock() else {
+                return;
+            };
+            for (&i, started) in running.iter() {
+                let took = started.elapsed();
+                if let (true, Some((job, _))) = (took >= STILL_RUNNING_EVERY, self.jobs.get(i)) {
+                    progress(&format!(
+                        "still running after {:.0} s: {}",
+                        took.as_secs_f64(),
+                        job.directive.canonical()
+                    ));
+                }
+            }
+        }
     }
 }
 
