@@ -25,16 +25,17 @@ pub fn root() -> Result<PathBuf, String> {
 /// A `cargo` command run from the workspace root (the cargo that runs us,
 /// so the toolchain stays the same).
 pub fn cargo(root: &Path) -> Command {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = workbook_support::cargo::cargo();
     cmd.current_dir(root);
     cmd
 }
 
-/// The target directory the calling cargo uses: `$CARGO_TARGET_DIR`
-/// (relative to the workspace root) or `target`.
+/// The target directory cargo uses for this workspace, as `cargo metadata`
+/// reports it (`CARGO_TARGET_DIR` and `build.target-dir` both count);
+/// `target` if cargo cannot say.
 pub fn target_dir(root: &Path) -> PathBuf {
-    root.join(std::env::var_os("CARGO_TARGET_DIR").unwrap_or_else(|| "target".into()))
+    workbook_support::workspace::Workspace::load(root)
+        .map_or_else(|_| root.join("target"), |ws| ws.target_dir)
 }
 
 /// Runs `cmd` capturing its output; Err only if it cannot start.
@@ -57,13 +58,4 @@ pub fn run_status(cmd: &mut Command) -> Result<(), String> {
 }
 
 /// A command as a learner would type it.
-pub fn describe(cmd: &Command) -> String {
-    let program = Path::new(cmd.get_program())
-        .file_name()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    std::iter::once(program)
-        .chain(cmd.get_args().map(|a| a.to_string_lossy().into_owned()))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+pub use workbook_support::cargo::describe;

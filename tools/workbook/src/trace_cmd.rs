@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use heap_picture::text::escape;
 use heap_trace::{Kind, Trace};
 use serde_json::Value;
 use workbook_support::workspace::{Package, Workspace};
@@ -579,23 +580,16 @@ struct Summary {
 
 impl Summary {
     fn of(trace: &Trace, completed: Completed) -> Self {
-        let count = |kinds: &[Kind]| {
-            trace
-                .events
-                .iter()
-                .filter(|e| kinds.contains(&e.kind))
-                .count()
-        };
-        let live = trace.live_bytes();
+        let counted = heap_picture::summary(trace);
         Self {
-            events: trace.events.len(),
-            allocations: count(&[Kind::Alloc, Kind::AllocZeroed]),
-            frees: count(&[Kind::Dealloc]),
-            reallocs: count(&[Kind::Realloc]),
+            events: counted.events,
+            allocations: counted.allocs,
+            frees: counted.deallocs,
+            reallocs: counted.reallocs,
             threads: completed.threads,
-            peak: live.iter().copied().max().unwrap_or(0),
-            at_exit: live.last().copied().unwrap_or(0),
-            dropped: trace.dropped,
+            peak: counted.peak_live,
+            at_exit: counted.final_live,
+            dropped: counted.dropped,
             unknown_blocks: completed.unknown_blocks,
             reused_while_live: completed.reused_while_live,
         }
@@ -616,7 +610,7 @@ impl Summary {
             format!(
                 "  peak live bytes: {} ({}); still live at exit: {}",
                 self.peak,
-                human(self.peak),
+                heap_picture::text::human_bytes(self.peak as u64),
                 self.at_exit
             ),
             if self.dropped == 0 {
@@ -651,37 +645,6 @@ impl Summary {
         }
         lines
     }
-}
-
-/// `8000` -> `7.8 KiB`.
-fn human(bytes: usize) -> String {
-    const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} bytes")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// A page with the summary and both pictures inline, no external resources.

@@ -4,25 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-/// The real workspace root.
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A target directory for one test's nested cargo runs: beside the outer
-/// one (so they do not wait for the outer build's lock) and kept between
-/// runs (so the dependencies compile once). Each test has its own: cargo
-/// fingerprints workspace crates by their path inside the workspace, so two
-/// copies sharing a target directory could run each other's builds.
-fn nested_target_dir(test: &str) -> PathBuf {
-    let binary = Path::new(env!("CARGO_BIN_EXE_workbook"));
-    // <target>/<profile>/workbook
-    let target = binary
-        .parent()
-        .and_then(Path::parent)
-        .expect("the workbook binary lives in <target>/<profile>");
-    target.join("learner-cli-tests").join(test)
-}
+mod common;
+use common::{copy_of_workspace, nested_target_dir, stderr, stdout, workspace};
 
 /// A copy of the project's files (tracked and untracked, not ignored) in a
 /// fresh git repository with one commit, as a learner's clone would be.
@@ -33,28 +16,7 @@ struct Copy {
 
 impl Copy {
     fn new(test: &'static str) -> Self {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let listed = git(
-            &workspace(),
-            &[
-                "ls-files",
-                "--cached",
-                "--others",
-                "--exclude-standard",
-                "-z",
-            ],
-        );
-        for file in listed.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
-            let relative = Path::new(std::str::from_utf8(file).expect("utf-8 path"));
-            let from = workspace().join(relative);
-            // Listed but deleted in the working tree: skip.
-            if !from.is_file() {
-                continue;
-            }
-            let to = dir.path().join(relative);
-            std::fs::create_dir_all(to.parent().expect("a parent")).expect("create dirs");
-            std::fs::copy(&from, &to).expect("copy a file");
-        }
+        let dir = copy_of_workspace();
         git(dir.path(), &["init", "--quiet"]);
         git(dir.path(), &["add", "--all"]);
         git(
@@ -144,9 +106,10 @@ fn git(dir: &Path, args: &[&str]) -> Output {
 
 fn workbook_command(dir: &Path, test: &str, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_workbook"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", nested_target_dir(test));
+    cmd.args(args).current_dir(dir).env(
+        "CARGO_TARGET_DIR",
+        nested_target_dir("learner-cli-tests", test),
+    );
     cmd
 }
 
@@ -154,14 +117,6 @@ fn workbook_in(dir: &Path, test: &str, args: &[&str]) -> Output {
     workbook_command(dir, test, args)
         .output()
         .expect("the workbook runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]

@@ -7,68 +7,19 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A target directory for one test's nested cargo runs, beside the outer
-/// one and kept between runs, so dependencies compile once.
-fn nested_target_dir(test: &str) -> PathBuf {
-    let binary = Path::new(env!("CARGO_BIN_EXE_workbook"));
-    binary
-        .parent()
-        .and_then(Path::parent)
-        .expect("the workbook binary lives in <target>/<profile>")
-        .join("miri-cli-tests")
-        .join(test)
-}
+mod common;
+use common::{copy_of_workspace, nested_target_dir, stderr, stdout, workspace};
 
 fn workbook(dir: &Path, test: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_workbook"));
-    cmd.args(args)
-        .current_dir(dir)
-        .env("CARGO_TARGET_DIR", nested_target_dir(test));
+    cmd.args(args).current_dir(dir).env(
+        "CARGO_TARGET_DIR",
+        nested_target_dir("miri-cli-tests", test),
+    );
     for (key, value) in env {
         cmd.env(key, value);
     }
     cmd.output().expect("the workbook runs")
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// The project's files (tracked and untracked, not ignored) copied into a
-/// temporary directory.
-fn copy_of_workspace() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let listed = Command::new("git")
-        .args([
-            "ls-files",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "-z",
-        ])
-        .current_dir(workspace())
-        .output()
-        .expect("git runs");
-    assert!(listed.status.success(), "git ls-files failed");
-    for file in listed.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
-        let relative = Path::new(std::str::from_utf8(file).expect("utf-8 path"));
-        let from = workspace().join(relative);
-        if !from.is_file() {
-            continue;
-        }
-        let to = dir.path().join(relative);
-        std::fs::create_dir_all(to.parent().expect("a parent")).expect("create dirs");
-        std::fs::copy(&from, &to).expect("copy a file");
-    }
-    dir
 }
 
 #[test]

@@ -9,20 +9,8 @@ use std::process::{Command, Output};
 
 use heap_trace::{Kind, Trace};
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// A target directory for nested cargo runs, beside the outer one and kept
-/// between runs, so the dependencies compile once.
-fn nested_target_dir(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_BIN_EXE_workbook"))
-        .parent()
-        .and_then(Path::parent)
-        .expect("the workbook binary lives in <target>/<profile>")
-        .join("trace-cli-tests")
-        .join(name)
-}
+mod common;
+use common::{copy_of_workspace, nested_target_dir, workspace};
 
 fn workbook(dir: &Path, target: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_workbook"))
@@ -39,7 +27,7 @@ fn text(bytes: &[u8]) -> String {
 
 /// Runs `trace` on the real workspace and insists it succeeded.
 fn trace_listing(args: &[&str]) -> (String, PathBuf) {
-    let target = nested_target_dir("workspace");
+    let target = nested_target_dir("trace-cli-tests", "workspace");
     let out = workbook(&workspace(), &target, args);
     let stdout = text(&out.stdout);
     assert!(
@@ -186,7 +174,7 @@ fn the_programs_arguments_reach_it_and_a_vec_doubles_in_the_trace() {
 
 #[test]
 fn bad_requests_are_refused_with_what_is_valid() {
-    let target = nested_target_dir("workspace");
+    let target = nested_target_dir("trace-cli-tests", "workspace");
     for (args, expected) in [
         (
             &["trace"][..],
@@ -225,39 +213,10 @@ fn bad_requests_are_refused_with_what_is_valid() {
     }
 }
 
-/// The project's files (tracked and untracked, not ignored) copied into a
-/// temporary directory.
-fn copy_of_workspace() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let listed = Command::new("git")
-        .args([
-            "ls-files",
-            "--cached",
-            "--others",
-            "--exclude-standard",
-            "-z",
-        ])
-        .current_dir(workspace())
-        .output()
-        .expect("git runs");
-    assert!(listed.status.success(), "git ls-files failed");
-    for file in listed.stdout.split(|&b| b == 0).filter(|f| !f.is_empty()) {
-        let relative = Path::new(std::str::from_utf8(file).expect("utf-8 path"));
-        let from = workspace().join(relative);
-        if !from.is_file() {
-            continue;
-        }
-        let to = dir.path().join(relative);
-        std::fs::create_dir_all(to.parent().expect("a parent")).expect("create dirs");
-        std::fs::copy(&from, &to).expect("copy a file");
-    }
-    dir
-}
-
 #[test]
 fn an_exercise_is_traced_through_its_tests_even_when_they_fail() {
     let copy = copy_of_workspace();
-    let target = nested_target_dir("exercise");
+    let target = nested_target_dir("trace-cli-tests", "exercise");
     let tests = copy.path().join("exercises/exercise-3/tests");
     std::fs::write(
         tests.join("unsolved.rs"),
