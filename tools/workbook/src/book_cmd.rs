@@ -16,6 +16,9 @@ use crate::file_watch::{self, Snapshot};
 use crate::project;
 use crate::tool_cache::Tool;
 
+/// mdBook itself; its version must equal the `mdbook-preprocessor` crate the
+/// runner is built with (the root Cargo.toml pins it; a unit test keeps the
+/// two equal, and the runner refuses a different minor version at run time).
 pub const MDBOOK: Tool = Tool {
     krate: "mdbook",
     version: "0.5.4",
@@ -193,4 +196,21 @@ fn mdbook_command(mdbook: &Path, runner: &Path, root: &Path, purpose: For) -> Co
 
 fn step(k: usize, n: usize, what: &str) {
     println!("[{k}/{n}] {what}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mdbook_version_equals_the_pinned_preprocessor_crate() {
+        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).expect("root Cargo.toml is readable");
+        let pin = text
+            .lines()
+            .find_map(|line| line.strip_prefix("mdbook-preprocessor = \"="))
+            .and_then(|rest| rest.strip_suffix('"'))
+            .expect("root Cargo.toml pins mdbook-preprocessor = \"=X.Y.Z\"");
+        assert_eq!(MDBOOK.version, pin);
+    }
 }

@@ -52,9 +52,12 @@ impl Tool {
             self.root()?.display()
         );
         let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        // `--debug`: an unoptimised build compiles in about half the time,
+        // and what these tools do for the workbook (render a book, bind one
+        // small wasm module) takes seconds either way.
         cmd.arg("install")
             .arg(self.krate)
-            .args(["--version", self.version, "--root"])
+            .args(["--debug", "--version", self.version, "--root"])
             .arg(self.root()?);
         if self.locked {
             cmd.arg("--locked");
