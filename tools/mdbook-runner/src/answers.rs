@@ -9,7 +9,7 @@
 
 use std::path::Path;
 
-use crate::check::collect;
+use crate::html::collect;
 
 /// Bodies shorter than this (whitespace and comments removed) are plumbing
 /// such as `self.live.load(Ordering::Relaxed)`, which a chapter may well

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use mdbook_preprocessor::config::Config;
 
 use crate::directive::{self, Directive, Fence};
+use crate::html::{attribute_values, collect, decode, is_remote};
 
 /// Fence tags that mean "output": these come only from directives.
 const OUTPUT_TAGS: [&str; 4] = ["", "text", "console", "output"];
@@ -193,16 +194,6 @@ fn external_links(book_dir: &Path, build: &Path) -> Result<Vec<String>, Vec<Stri
     Ok(errors)
 }
 
-pub fn is_remote(link: &str) -> bool {
-    link.starts_with("//")
-        || link.split_once(':').is_some_and(|(scheme, _)| {
-            !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '+' || c == '-' || c == '.')
-        })
-}
-
 fn is_stylesheet_link(html: &str, value: &str) -> bool {
     html.match_indices(value).any(|(at, _)| {
         let tag_start = html[..at].rfind('<').unwrap_or(0);
@@ -256,71 +247,11 @@ fn resolve(
     }
 }
 
-/// `(attribute, value)` for every double-quoted `href`, `src`, `id` and
-/// `name` attribute.
-pub fn attribute_values(html: &str) -> Vec<(String, String)> {
-    let mut found = Vec::new();
-    for attribute in ["href", "src", "id", "name"] {
-        let pattern = format!(" {attribute}=\"");
-        for (at, _) in html.match_indices(&pattern) {
-            let start = at + pattern.len();
-            if let Some(len) = html[start..].find('"') {
-                found.push((attribute.to_owned(), html[start..start + len].to_owned()));
-            }
-        }
-    }
-    found
-}
-
-/// Undoes HTML entity and percent escaping in an attribute value.
-pub fn decode(value: &str) -> String {
-    let unescaped = value
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&");
-    let bytes = unescaped.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn markdown_files(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let mut files = Vec::new();
     collect(dir, "md", &mut files)?;
     files.sort();
     Ok(files)
-}
-
-pub fn collect(dir: &Path, extension: &str, files: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            collect(&path, extension, files)?;
-        } else if path.extension().is_some_and(|e| e == extension) {
-            files.push(path);
-        }
-    }
-    Ok(())
 }
 
 fn relative(path: &Path, base: &Path) -> String {

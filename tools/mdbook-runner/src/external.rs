@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use crate::check::{attribute_values, decode, is_remote};
+use crate::html::{attribute_values, decode, is_remote};
 
 /// The allowlist, relative to the book's directory.
 pub const ALLOWLIST: &str = "external-links.txt";

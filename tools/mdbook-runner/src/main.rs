@@ -19,9 +19,11 @@ mod check;
 mod compile;
 mod directive;
 mod external;
+mod html;
 mod preprocess;
 mod programs;
 mod render;
+mod site;
 mod widget;
 
 use std::io::Write;

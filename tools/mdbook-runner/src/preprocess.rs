@@ -11,6 +11,7 @@ use mdbook_preprocessor::book::{Book, BookItem};
 use crate::directive::{self, Directive};
 use crate::programs::program_results;
 use crate::render::code_block;
+use crate::site::{Results, Site, progress};
 use crate::widget;
 use workbook_support::workspace::Workspace;
 use wrong_answer_check::RejectedBy;
@@ -57,19 +58,6 @@ impl Settings {
             timeout,
             note_without_miri,
         })
-    }
-}
-
-/// Where a directive appears, as the chapter's author sees it.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Site {
-    file: String,
-    line: usize,
-}
-
-impl Site {
-    pub fn error(&self, message: &str) -> String {
-        format!("{}:{}: {message}", self.file, self.line)
     }
 }
 
@@ -168,9 +156,6 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
     Ok(book)
 }
 
-/// The text each directive becomes, and the errors of those that failed.
-pub type Results = (BTreeMap<Directive, String>, Vec<String>);
-
 fn results_for(
     book_root: &Path,
     sites: BTreeMap<Directive, Vec<Site>>,
@@ -267,8 +252,4 @@ fn without_miri_note(package: &str) -> String {
          report is not shown. `cargo workbook miri --install` installs it; then \
          rebuild the book, or run `cargo workbook wrong-answers {package}`."
     )
-}
-
-pub fn progress(message: &str) {
-    eprintln!("[runner] {message}");
 }

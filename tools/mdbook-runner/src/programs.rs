@@ -17,8 +17,8 @@ use workbook_support::workspace::{Package, Workspace};
 
 use crate::compile;
 use crate::directive::Directive;
-use crate::preprocess::{Results, Site, progress};
 use crate::render::rendered;
+use crate::site::{Results, Site, progress};
 
 /// How many lines of a failed run's output an error shows.
 const TAIL_LINES: usize = 40;

@@ -78,8 +78,53 @@ pub fn check(root: &Path, exercise: &Exercise, options: &Options) -> Result<bool
             exercise.number,
             exercise.number
         );
+        report_lints(root, exercise);
     }
     Ok(solved)
+}
+
+/// After the tests pass: what the compiler and the workspace's lints (the
+/// ones `cargo workbook test` enforces, such as a `// SAFETY:` comment on
+/// every `unsafe` block) say about the learner's own file. Advice, not a
+/// verdict: the exercise is solved either way.
+fn report_lints(root: &Path, exercise: &Exercise) {
+    let mut cmd = project::cargo(root);
+    cmd.args([
+        "clippy",
+        "--quiet",
+        "--all-targets",
+        "--message-format=short",
+    ])
+    .args(["--color", "never", "--package", &exercise.package()]);
+    let Ok(out) = project::output(&mut cmd) else {
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lib = exercise.lib().to_string_lossy().into_owned();
+    let remarks = remarks_on(&stderr, &lib);
+    if remarks.is_empty() {
+        println!("The compiler and the workspace's lints have nothing to say about your code.");
+    } else {
+        println!(
+            "\nThe compiler and the workspace's lints have {} remark(s) on your code \
+             (`cargo clippy -p {}` shows each in full):",
+            remarks.len(),
+            exercise.package()
+        );
+        for remark in remarks {
+            println!("  {remark}");
+        }
+    }
+}
+
+/// The `--message-format=short` lines about `file`: `path:line:col: level: message`.
+fn remarks_on<'a>(stderr: &'a str, file: &str) -> Vec<&'a str> {
+    stderr
+        .lines()
+        .filter(|line| {
+            line.starts_with(file) && (line.contains(": warning: ") || line.contains(": error: "))
+        })
+        .collect()
 }
 
 fn check_under_miri(root: &Path, exercise: &Exercise, options: &Options) -> Result<bool, String> {
@@ -404,6 +449,21 @@ fn target_of(line: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remarks_are_the_short_lines_about_the_learners_file() {
+        let stderr = "exercises/exercise-2/src/lib.rs:40:9: warning: unused variable: `x`\n\
+                      exercises/exercise-2/src/lib.rs:52:5: error: unsafe block missing a safety comment\n\
+                      exercises/exercise-2/tests/peaks.rs:3:1: warning: not the learner's file\n\
+                      warning: `exercise-2` (lib) generated 1 warning\n";
+        assert_eq!(
+            remarks_on(stderr, "exercises/exercise-2/src/lib.rs"),
+            [
+                "exercises/exercise-2/src/lib.rs:40:9: warning: unused variable: `x`",
+                "exercises/exercise-2/src/lib.rs:52:5: error: unsafe block missing a safety comment"
+            ]
+        );
+    }
 
     #[test]
     fn the_limit_follows_miri_and_timeout() {

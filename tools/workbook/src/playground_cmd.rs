@@ -8,7 +8,6 @@ use std::process::Command;
 
 use crate::playground_web;
 use crate::project;
-use crate::test_cmd::WASM_TARGET;
 use crate::tool_cache::Tool;
 
 /// The wasm-bindgen CLI must be exactly the version of the `wasm-bindgen`
@@ -20,6 +19,8 @@ pub const WASM_BINDGEN: Tool = Tool {
     binary: "wasm-bindgen",
     locked: false,
 };
+
+pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 /// The cargo profile (root Cargo.toml) tuned for a small download.
 const PROFILE: &str = "wasm-release";

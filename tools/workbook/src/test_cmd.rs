@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use crate::playground_cmd::WASM_TARGET;
 use crate::project;
 
 /// The crates that must also build for `wasm32-unknown-unknown`, because
@@ -17,8 +18,6 @@ pub const WASM_CRATES: &[&str] = &[
     "budget",
     "bump",
 ];
-
-pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
 struct Step {
     name: &'static str,
