@@ -515,3 +515,34 @@ fn without_miri_a_miri_wrong_answer_fails_the_build_unless_a_note_is_allowed() {
         stderr(&output)
     );
 }
+
+#[test]
+fn a_target_directory_set_in_cargo_config_outside_the_workspace_is_used() {
+    let fixture = Fixture::new();
+    let elsewhere = tempfile::tempdir().expect("temporary directory");
+    std::fs::create_dir_all(fixture.dir.path().join(".cargo")).expect("create .cargo");
+    std::fs::write(
+        fixture.dir.path().join(".cargo/config.toml"),
+        format!(
+            "[build]\ntarget-dir = \"{}\"\n",
+            elsewhere.path().display().to_string().replace('\\', "/")
+        ),
+    )
+    .expect("write the config");
+    let (output, content) = fixture.preprocess("# Chapter\n\n{{#run hello -- one}}\n");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        content
+            .expect("content")
+            .contains("hello from the fixture, args: [\"one\"]"),
+    );
+    let cache = elsewhere.path().join("book-runner/cache");
+    assert!(
+        std::fs::read_dir(&cache).is_ok_and(|mut d| d.next().is_some()),
+        "the result is cached under the configured target directory"
+    );
+    assert!(
+        !fixture.dir.path().join("target").exists(),
+        "nothing was built inside the workspace"
+    );
+}
