@@ -213,7 +213,7 @@ fn hints_escalate_one_per_call_and_are_remembered_outside_git() {
     let bad = copy.workbook(&["hint", "3", "--next"]);
     assert!(!bad.status.success());
     assert!(
-        stderr(&bad).contains("unknown option `--next`"),
+        stderr(&bad).contains("unexpected argument '--next'"),
         "{}",
         stderr(&bad)
     );
@@ -229,10 +229,14 @@ fn hints_escalate_one_per_call_and_are_remembered_outside_git() {
 #[test]
 fn list_counts_a_copied_solution_as_solved() {
     let copy = Copy::new("list");
+    let count = std::fs::read_to_string(copy.path("exercises/exercises.toml"))
+        .expect("exercises.toml")
+        .matches("[[exercise]]")
+        .count();
     let before = copy.workbook(&["list"]);
     assert!(before.status.success(), "{}", stderr(&before));
     assert!(
-        stdout(&before).contains("0/6 solved"),
+        stdout(&before).contains(&format!("0/{count} solved")),
         "{}",
         stdout(&before)
     );
@@ -241,7 +245,7 @@ fn list_counts_a_copied_solution_as_solved() {
     copy.workbook(&["hint", "3"]);
     let after = copy.workbook(&["list"]);
     let text = stdout(&after);
-    assert!(text.contains("1/6 solved"), "{text}");
+    assert!(text.contains(&format!("1/{count} solved")), "{text}");
     let row = text
         .lines()
         .find(|l| l.trim_start().starts_with("3 "))
@@ -424,6 +428,25 @@ fn check_names_what_is_left_then_says_it_passes() {
     assert!(out.status.success(), "{text}{}", stderr(&out));
     assert!(text.contains("exercise 2 is solved"), "{text}");
     assert!(!text.contains("FAIL"), "{text}");
+    assert!(
+        text.contains("the workspace's lints have nothing to say about your code"),
+        "{text}"
+    );
+
+    // A solved exercise with something the compiler warns about: the
+    // remark is shown, and the exercise is still solved.
+    let lib = copy.path("exercises/exercise-2/src/lib.rs");
+    let mut source = std::fs::read_to_string(&lib).expect("read");
+    source.push_str("\npub fn with_a_remark() {\n    let unused = 1;\n}\n");
+    std::fs::write(&lib, source).expect("write");
+    let out = copy.workbook(&["check", "2"]);
+    let text = stdout(&out);
+    assert!(out.status.success(), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("exercises/exercise-2/src/lib.rs:")
+            && text.contains("unused variable: `unused`"),
+        "{text}"
+    );
 }
 
 /// `watch` runs until stopped: these tests start it as a child and stop it
