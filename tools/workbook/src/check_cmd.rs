@@ -7,7 +7,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use crate::bounded::{self, Finished};
+use workbook_support::process::{self as bounded, Finished};
+
 use crate::exercises::{self, Exercise, TestRun};
 use crate::miri::{self, Selection};
 use crate::{miri_report, project};
@@ -216,11 +217,11 @@ fn build_then_run(
     run: &mut std::process::Command,
     limit: Duration,
 ) -> Result<Finished, String> {
-    let built = bounded::run(build, BUILD_LIMIT)?;
+    let built = bounded::run_merged(build, BUILD_LIMIT)?;
     if !built.success() {
         return Ok(built);
     }
-    bounded::run(run, limit)
+    bounded::run_merged(run, limit)
 }
 
 /// The path prefix of the learner's own code, as panics and Miri name it.
@@ -375,7 +376,7 @@ fn report_hung(exercise: &Exercise, done: &Finished, list: &mut std::process::Co
         println!("  FAIL  {name}");
     }
     // Listing runs the test programs too; one that hangs on start hangs here.
-    let listed = bounded::run(list, done.took.min(Duration::from_secs(60)))
+    let listed = bounded::run_merged(list, done.took.min(Duration::from_secs(60)))
         .map(|l| l.output)
         .unwrap_or_default();
     let (unfinished, not_started) = unfinished(&done.output, &listed);

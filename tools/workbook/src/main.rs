@@ -4,7 +4,6 @@
 
 mod bench_cmd;
 mod book_cmd;
-mod bounded;
 mod check_cmd;
 mod cli;
 mod compare_cmd;

@@ -10,8 +10,10 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use workbook_support::process as bounded;
+
 use crate::miri::{self, Selection};
-use crate::{bounded, exercises, miri_report, project};
+use crate::{exercises, miri_report, project};
 
 /// Building every package's tests for Miri, the first time on a fresh
 /// machine, dependencies included.
@@ -69,7 +71,7 @@ fn run_packages(root: &Path, toolchain: &str, all: &[String]) -> Result<(), Stri
     for package in &packages {
         build.args(["--package", package]);
     }
-    let built = bounded::run(&mut build, BUILD_LIMIT)?;
+    let built = bounded::run_merged(&mut build, BUILD_LIMIT)?;
     println!("{}", timing(&built));
     if !built.success() {
         return Err(format!(
@@ -145,7 +147,7 @@ fn run_one(root: &Path, toolchain: &str, package: &str, width: usize) -> Vec<Str
             }
         };
         let mut cmd = miri::test_command(root, toolchain, package, selection, false);
-        let done = match bounded::run(&mut cmd, PACKAGE_LIMIT) {
+        let done = match bounded::run_merged(&mut cmd, PACKAGE_LIMIT) {
             Ok(done) => done,
             Err(e) => {
                 println!("  {label:width$} FAIL  {e}");

@@ -20,7 +20,9 @@ use heap_trace::{Kind, Trace};
 use serde_json::Value;
 use workbook_support::workspace::{Package, Workspace};
 
-use crate::{bounded, project};
+use workbook_support::process as bounded;
+
+use crate::project;
 
 /// A traced run that has not ended by then is stopped (a test that
 /// deadlocks would otherwise hold the command forever).
@@ -336,7 +338,7 @@ fn trace_one(
         .env("HEAP_TRACE_OUT", &recorded);
 
     println!("\nrecording {}: `{shown}` …", program.label);
-    let done = bounded::run(&mut cmd, RUN_LIMIT)?;
+    let done = bounded::run_merged(&mut cmd, RUN_LIMIT)?;
     let output = done.output.trim_end();
     if !output.is_empty() {
         println!("{output}");
