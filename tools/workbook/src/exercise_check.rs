@@ -88,16 +88,7 @@ fn same_test_files(root: &Path, exercise: &Exercise) -> Result<(), String> {
         .map_err(|e| format!("cannot read {solution_manifest}: {e}"))?;
     let manifest: toml::Table =
         toml::from_str(&text).map_err(|e| format!("{solution_manifest}: {e}"))?;
-    let listed: Vec<&str> = manifest
-        .get("test")
-        .and_then(|t| t.as_array())
-        .map(|tests| {
-            tests
-                .iter()
-                .filter_map(|t| t.get("path")?.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let listed = wrong_answer_check::test_paths(&manifest);
     let tests_dir = exercise.dir().join("tests");
     let entries = std::fs::read_dir(root.join(&tests_dir))
         .map_err(|e| format!("cannot read {}: {e}", tests_dir.display()))?;

@@ -293,6 +293,21 @@ fn check_seeds(seeds: &str) -> Result<(), String> {
 
 /// The crate runs exactly its exercise's test files (as `[[test]]` paths,
 /// none of its own), and every `caught-by` test is defined in them.
+/// The `path` of every `[[test]]` target a manifest declares (a solution or
+/// a wrong answer runs its exercise's test files this way).
+pub fn test_paths(manifest: &toml::Table) -> Vec<&str> {
+    manifest
+        .get("test")
+        .and_then(|t| t.as_array())
+        .map(|tests| {
+            tests
+                .iter()
+                .filter_map(|t| t.get("path")?.as_str())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn check_tests(root: &Path, answer: &WrongAnswer, manifest: &toml::Table) -> Result<(), String> {
     let shown = answer.manifest().display().to_string();
     let tests_dir = answer.exercise_dir().join("tests");
@@ -303,16 +318,7 @@ fn check_tests(root: &Path, answer: &WrongAnswer, manifest: &toml::Table) -> Res
             tests_dir.display()
         ));
     }
-    let listed: Vec<&str> = manifest
-        .get("test")
-        .and_then(|t| t.as_array())
-        .map(|tests| {
-            tests
-                .iter()
-                .filter_map(|t| t.get("path")?.as_str())
-                .collect()
-        })
-        .unwrap_or_default();
+    let listed = test_paths(manifest);
     let prefix = format!("../../../exercises/exercise-{}/tests/", answer.exercise);
     let entries = std::fs::read_dir(root.join(&tests_dir))
         .map_err(|e| format!("cannot read {}: {e}", tests_dir.display()))?;

@@ -21,7 +21,7 @@ mod report;
 
 pub use gallery::{
     GALLERY_DIR, MEMBER_GLOB, RejectedBy, WrongAnswer, by_package, coverage, discover,
-    miri_toolchain,
+    miri_toolchain, test_paths,
 };
 pub use libtest::{Failure, TestOutcome, parse_libtest};
 pub use prove::{Rejection, miri_ready, prove_rejected};
