@@ -9,7 +9,7 @@
 
 use heap_picture::Options;
 use heap_timelines::scenarios::{self, Scenario};
-use heap_trace::{Kind, Trace};
+use heap_trace::Trace;
 use wasm_bindgen::prelude::*;
 
 use crate::input::{InputError, whole_number};
@@ -97,28 +97,18 @@ pub struct Summary {
 }
 
 impl Summary {
+    /// Counted by heap-picture, the same counts the book's pictures use.
     pub fn of(trace: &Trace) -> Summary {
-        let count = |wanted: &[Kind]| {
-            trace
-                .events
-                .iter()
-                .filter(|event| wanted.contains(&event.kind))
-                .count()
-        };
-        let live = trace.live_bytes();
+        let counted = heap_picture::summary(trace);
         Summary {
-            events: trace.events.len(),
-            allocations: count(&[Kind::Alloc, Kind::AllocZeroed]),
-            reallocs: count(&[Kind::Realloc]),
-            reallocs_moved: trace
-                .events
-                .iter()
-                .filter(|e| e.kind == Kind::Realloc && e.addr != 0 && e.addr != e.old_addr)
-                .count(),
-            frees: count(&[Kind::Dealloc]),
-            peak_live_bytes: live.iter().copied().max().unwrap_or(0),
-            final_live_bytes: live.last().copied().unwrap_or(0),
-            dropped: trace.dropped,
+            events: counted.events,
+            allocations: counted.allocs,
+            reallocs: counted.reallocs,
+            reallocs_moved: counted.reallocs_moved,
+            frees: counted.deallocs,
+            peak_live_bytes: counted.peak_live,
+            final_live_bytes: counted.final_live,
+            dropped: counted.dropped,
         }
     }
 }
