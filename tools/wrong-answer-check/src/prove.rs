@@ -391,7 +391,7 @@ impl<'a> Prover<'a> {
     }
 
     fn miri(&self, group: &[&WrongAnswer]) -> Vec<Result<Rejection, String>> {
-        let toolchain = match self.miri_ready() {
+        let toolchain = match miri_ready(self.root) {
             Ok(toolchain) => toolchain,
             Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
         };
@@ -416,11 +416,6 @@ impl<'a> Prover<'a> {
                 result
             })
             .collect()
-    }
-
-    /// The pinned nightly, once it is known to have Miri.
-    fn miri_ready(&self) -> Result<String, String> {
-        miri_ready(self.root)
     }
 
     /// Explores the declared seeds; at the first failing one, runs that
