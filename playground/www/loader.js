@@ -1,5 +1,6 @@
 // Loads the playground's WebAssembly once and renders every
-// <div class="playground-widget" data-widget="NAME"></div> on the page.
+// <div class="playground-widget" data-widget="NAME"></div> on the page
+// (replacing what the div holds until then).
 // Paths are relative to this file, so the same assets work standalone and
 // inside the book.
 import init from "./playground.js";
@@ -36,6 +37,7 @@ async function main() {
   for (const host of hosts) {
     const render = WIDGETS[host.dataset.widget];
     if (render) {
+      host.replaceChildren(); // the "appears here once loaded" note
       widgets.push(render(host));
     } else {
       complain(host, `Unknown widget "${host.dataset.widget}": use one of ${Object.keys(WIDGETS).join(", ")}.`);

@@ -12,43 +12,95 @@
 //! cannot be produced. Results are cached under the runner's target
 //! directory by a hash of everything that can change them.
 //!
-//! `mdbook-runner check BOOK_DIR` checks a built book (see `check.rs`).
+//! It also builds and serves the book itself, with mdBook's library (see
+//! `book.rs`), so the workbook needs no separately installed mdBook:
+//!
+//! - `mdbook-runner build BOOK_DIR [--reader]` builds it;
+//! - `mdbook-runner serve BOOK_DIR [--port N]` serves it and rebuilds it on
+//!   changes, producing missing results in the background (`serve.rs`);
+//! - `mdbook-runner check BOOK_DIR` checks a built book (`check.rs`).
 
 mod answers;
+mod background;
+mod book;
 mod check;
 mod compile;
 mod directive;
 mod external;
 mod html;
+mod http;
 mod preprocess;
 mod programs;
 mod render;
+mod serve;
 mod site;
 mod widget;
 
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: mdbook-runner                 (as an mdBook preprocessor: [context, book] JSON on stdin)
-       mdbook-runner supports RENDERER
-       mdbook-runner check BOOK_DIR";
+use clap::{Parser, Subcommand};
+
+use crate::book::Audience;
+
+/// The book's runner: an mdBook preprocessor (run with no command, as mdBook
+/// does), and the book's builder and server.
+#[derive(Parser)]
+#[command(name = "mdbook-runner")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Answers mdBook whether RENDERER is supported (every one is: the
+    /// output is Markdown).
+    Supports { renderer: String },
+    /// Builds the book into its build directory, running every program
+    /// whose output is not cached.
+    Build {
+        book_dir: PathBuf,
+        /// For reading: a wrong answer only Miri rejects gets a note where
+        /// Miri is not installed (without it, that is an error).
+        #[arg(long)]
+        reader: bool,
+    },
+    /// Serves the book on 127.0.0.1 and rebuilds it when a file it shows
+    /// changes; results not cached yet are produced in the background.
+    Serve {
+        book_dir: PathBuf,
+        #[arg(long, default_value_t = 3000)]
+        port: u16,
+    },
+    /// Checks a built book: links, listings, output blocks.
+    Check { book_dir: PathBuf },
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    match args.as_slice() {
-        [] => preprocess(),
-        // The output is Markdown, which every renderer accepts.
-        ["supports", _renderer] => ExitCode::SUCCESS,
-        ["check", book_dir] => report(check::check(Path::new(book_dir)), "the book check"),
-        ["-h" | "--help"] => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
+    match Cli::parse().command {
+        None => preprocess(),
+        Some(Command::Supports { .. }) => ExitCode::SUCCESS,
+        Some(Command::Build { book_dir, reader }) => {
+            let audience = if reader {
+                Audience::Reader
+            } else {
+                Audience::Check
+            };
+            match book::build(&book_dir, &audience) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
         }
-        _ => {
-            eprintln!("error: unexpected arguments {args:?}\n{USAGE}");
-            ExitCode::from(2)
+        Some(Command::Serve { book_dir, port }) => {
+            match serve::serve(&book_dir, &format!("127.0.0.1:{port}")) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(&e),
+            }
+        }
+        Some(Command::Check { book_dir }) => {
+            report(check::check(Path::new(&book_dir)), "the book check")
         }
     }
 }
@@ -68,7 +120,7 @@ fn preprocess() -> ExitCode {
             ctx.mdbook_version
         );
     }
-    match preprocess::run(&ctx, book) {
+    match preprocess::run(&ctx, book, None) {
         Ok(book) => {
             let mut stdout = std::io::stdout().lock();
             match serde_json::to_writer(&mut stdout, &book).map(|()| stdout.flush()) {

@@ -3,13 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mdbook_preprocessor::PreprocessorContext;
 use mdbook_preprocessor::book::{Book, BookItem};
 
+use crate::background::Background;
 use crate::directive::{self, Directive};
-use crate::programs::program_results;
+use crate::programs::{Missing, program_results};
 use crate::render::code_block;
 use crate::site::{Results, Site, progress};
 use crate::widget;
@@ -23,7 +25,8 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 
 /// The runner's settings, from `[preprocessor.runner]` in book.toml (or
 /// `MDBOOK_PREPROCESSOR__RUNNER__<NAME>` in the environment).
-struct Settings {
+#[derive(Clone)]
+pub struct Settings {
     /// `timeout-secs`: how long one program may run.
     timeout: Duration,
     /// `without-miri = "note"`: where Miri is not installed, a wrong answer
@@ -61,7 +64,14 @@ impl Settings {
     }
 }
 
-pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String>> {
+/// Replaces every directive of `book`. With `background`, results not in
+/// the cache yet are not produced here: the page shows a placeholder and
+/// `background` produces them (see [`Background`]).
+pub fn run(
+    ctx: &PreprocessorContext,
+    mut book: Book,
+    background: Option<&Arc<Background>>,
+) -> Result<Book, Vec<String>> {
     let settings = Settings::read(ctx).map_err(|e| vec![e])?;
     let src_dir = ctx.config.book.src.clone();
 
@@ -119,10 +129,14 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
         }
     }
 
-    let results = if sites.is_empty() {
+    let missing = match background {
+        Some(_) => Missing::LeaveOut,
+        None => Missing::Produce,
+    };
+    let mut results = if sites.is_empty() {
         BTreeMap::new()
     } else {
-        match results_for(&ctx.root, sites, &settings) {
+        match results_for(&ctx.root, sites.clone(), &settings, missing) {
             Ok((results, failures)) => {
                 errors.extend(failures);
                 results
@@ -135,6 +149,13 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
     };
     if !errors.is_empty() {
         return Err(errors);
+    }
+    if let Some(background) = background {
+        let later: BTreeMap<_, _> = sites
+            .into_iter()
+            .filter(|(d, _)| !results.contains_key(d))
+            .collect();
+        results.extend(background.later(&ctx.root, &settings, later));
     }
 
     book.for_each_chapter_mut(|chapter| {
@@ -156,10 +177,13 @@ pub fn run(ctx: &PreprocessorContext, mut book: Book) -> Result<Book, Vec<String
     Ok(book)
 }
 
-fn results_for(
+/// The results of `sites` (none of them widgets), and the errors of those
+/// that fail; with [`Missing::LeaveOut`], only those already cached.
+pub fn results_for(
     book_root: &Path,
     sites: BTreeMap<Directive, Vec<Site>>,
     settings: &Settings,
+    missing: Missing,
 ) -> Result<Results, String> {
     let timeout = settings.timeout;
     let (wrong_answers, programs): (BTreeMap<_, _>, BTreeMap<_, _>) = sites
@@ -168,10 +192,10 @@ fn results_for(
     let (mut results, mut errors) = if programs.is_empty() {
         (BTreeMap::new(), Vec::new())
     } else {
-        program_results(book_root, programs, timeout)?
+        program_results(book_root, programs, timeout, missing)?
     };
     if !wrong_answers.is_empty() {
-        let (shown, failed) = wrong_answer_results(book_root, wrong_answers, settings)?;
+        let (shown, failed) = wrong_answer_results(book_root, wrong_answers, settings, missing)?;
         results.extend(shown);
         errors.extend(failed);
     }
@@ -186,6 +210,7 @@ fn wrong_answer_results(
     book_root: &Path,
     sites: BTreeMap<Directive, Vec<Site>>,
     settings: &Settings,
+    missing: Missing,
 ) -> Result<Results, String> {
     let ws = Workspace::load(book_root)?;
     let root = ws.root.clone();
@@ -215,6 +240,19 @@ fn wrong_answer_results(
         }
     }
     let answers: Vec<_> = wanted.iter().map(|(_, _, a)| a.clone()).collect();
+    if missing == Missing::LeaveOut {
+        let found = wrong_answer_check::cached_rejections(&root, &ws.target_dir, &answers);
+        for ((directive, where_used, _), found) in wanted.into_iter().zip(found) {
+            match found {
+                Ok(Some(rejection)) => {
+                    results.insert(directive, code_block(&rejection.report));
+                }
+                Ok(None) => {}
+                Err(e) => errors.extend(where_used.iter().map(|s| s.error(&e))),
+            }
+        }
+        return Ok((results, errors));
+    }
     progress(&format!(
         "proving {} wrong answer(s) rejected by their exercises' tests",
         answers.len()

@@ -77,11 +77,24 @@ impl Job {
     }
 }
 
+/// Whether a result missing from the cache is produced now or left out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Missing {
+    /// Build and run it now (a build for reading or for the test command).
+    Produce,
+    /// Leave it out; the caller produces it later (`serve`, in the
+    /// background) and shows a placeholder meanwhile.
+    LeaveOut,
+}
+
 /// The programs `{{#run}}` and `{{#pitfall}}` run, and `{{#toolchain}}`.
+/// With [`Missing::LeaveOut`], a directive without a cached result is
+/// neither in the results nor in the errors.
 pub fn program_results(
     book_root: &Path,
     sites: BTreeMap<Directive, Vec<Site>>,
     timeout: Duration,
+    missing: Missing,
 ) -> Result<Results, String> {
     let toolchain = Toolchain::detect(book_root)?;
     let mut results = BTreeMap::new();
@@ -149,6 +162,9 @@ pub fn program_results(
     }
     if to_run.is_empty() {
         progress(&format!("all {} results are cached", results.len()));
+        return Ok((results, errors));
+    }
+    if missing == Missing::LeaveOut {
         return Ok((results, errors));
     }
 

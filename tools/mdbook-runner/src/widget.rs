@@ -45,8 +45,13 @@ fn names_in(js: &str) -> Option<Vec<String>> {
 pub fn html(name: &str, chapter_path: &Path) -> String {
     let depth = chapter_path.components().count().saturating_sub(1);
     let up = "../".repeat(depth);
+    // The paragraph stays where the loader cannot run: without JavaScript,
+    // or while `cargo workbook serve` is still building the playground.
     format!(
-        "<div class=\"playground-widget\" data-widget=\"{name}\"></div>\n\n\
+        "<div class=\"playground-widget\" data-widget=\"{name}\"><p class=\"pg-waiting\">\
+         The playground's <code>{name}</code> widget appears here once its WebAssembly has \
+         loaded (it needs JavaScript). While <code>cargo workbook serve</code> is still \
+         building the playground, this page reloads by itself when it is ready.</p></div>\n\n\
          <script type=\"module\" src=\"{up}playground/loader.js\"></script>"
     )
 }

@@ -1,6 +1,7 @@
 //! The runner end to end, on a copy of the tiny fixture workspace in
 //! `tests/fixtures/tiny`: through mdBook's preprocessor protocol (JSON on
-//! stdin and stdout), and through the real `mdbook` when it is installed.
+//! stdin and stdout), and through its own `build` and `serve`, which run
+//! mdBook's library.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -359,42 +360,15 @@ fn a_wrong_answer_rejected_by_miri_shows_the_undefined_behaviour() {
     );
 }
 
-/// `mdbook` as `cargo workbook` installs it, or from PATH.
-fn find_mdbook() -> Option<PathBuf> {
-    let cache = std::env::var_os("WORKBOOK_TOOL_CACHE")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("allocator-workbook"))
-        })
-        .or_else(|| {
-            std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/allocator-workbook"))
-        });
-    let cached = cache.map(|c| c.join("mdbook-0.5.4/bin/mdbook"));
-    cached.filter(|p| p.is_file()).or_else(|| {
-        Command::new("mdbook")
-            .arg("--version")
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|_| PathBuf::from("mdbook"))
-    })
-}
-
 #[test]
-fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
-    let Some(mdbook) = find_mdbook() else {
-        println!("skipped: mdbook is not installed (`cargo workbook book` installs it)");
-        return;
-    };
+fn the_book_builds_with_mdbooks_library_and_stops_on_a_failure() {
     let fixture = Fixture::new();
     let build = |book: &Path| {
-        Command::new(&mdbook)
+        runner_command(book)
             .arg("build")
-            .current_dir(book)
-            .env("MDBOOK_PREPROCESSOR__RUNNER__COMMAND", RUNNER)
-            .env_remove("CARGO_TARGET_DIR")
+            .arg(book)
             .output()
-            .expect("run mdbook")
+            .expect("run the runner's build")
     };
     let output = build(&fixture.book());
     assert!(output.status.success(), "{}", stderr(&output));
@@ -414,7 +388,7 @@ fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
     )
     .unwrap();
     let output = build(&fixture.book());
-    assert!(!output.status.success(), "mdbook must fail");
+    assert!(!output.status.success(), "the build must fail");
     let err = stderr(&output);
     assert!(
         err.contains("src/chapter.md:5: package `nowhere` does not exist"),
@@ -434,6 +408,158 @@ fn the_real_mdbook_builds_with_the_runner_and_stops_on_a_failure() {
     );
 }
 
+/// `mdbook-runner serve` on a fixture, with everything it prints collected.
+struct Server {
+    child: std::process::Child,
+    log: std::sync::Arc<std::sync::Mutex<String>>,
+    address: String,
+}
+
+impl Server {
+    fn start(book: &Path) -> Server {
+        let mut child = runner_command(book)
+            .args(["serve", "--port", "0"])
+            .arg(book)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start the server");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let out = child.stdout.take().expect("stdout");
+        let err = child.stderr.take().expect("stderr");
+        for stream in [
+            Box::new(out) as Box<dyn std::io::Read + Send>,
+            Box::new(err),
+        ] {
+            let log = std::sync::Arc::clone(&log);
+            std::thread::spawn(move || {
+                for line in
+                    std::io::BufRead::lines(std::io::BufReader::new(stream)).map_while(Result::ok)
+                {
+                    let mut log = log.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            });
+        }
+        let mut server = Server {
+            child,
+            log,
+            address: String::new(),
+        };
+        let line = server.wait_for("is served on http://", 0);
+        server.address = line
+            .split("http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .expect("an address")
+            .to_owned();
+        server
+    }
+
+    fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// The line containing the `n`-th (from 0) occurrence of `text` in the
+    /// log, waiting for it up to two minutes.
+    fn wait_for(&self, text: &str, n: usize) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let log = self.log();
+            if let Some(line) = log.lines().filter(|l| l.contains(text)).nth(n) {
+                return line.to_owned();
+            }
+            assert!(Instant::now() < deadline, "no {text:?} (#{n}) in:\n{log}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn get(&self, path: &str) -> String {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).expect("connect");
+        write!(stream, "GET {path} HTTP/1.1\r\nHost: test\r\n\r\n").unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).unwrap();
+        text
+    }
+
+    /// Opens the live-reload socket as a page does; returns once the server
+    /// tells it to reload.
+    fn reload_socket(&self) -> std::thread::JoinHandle<Vec<u8>> {
+        use std::io::{BufRead, Read, Write};
+        let mut stream = std::net::TcpStream::connect(&self.address).expect("connect");
+        stream
+            .write_all(b"GET /__livereload HTTP/1.1\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+            .unwrap();
+        std::thread::spawn(move || {
+            stream
+                .set_read_timeout(Some(Duration::from_secs(120)))
+                .unwrap();
+            let mut reader = std::io::BufReader::new(stream);
+            let mut line = String::new();
+            while line != "\r\n" {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+            }
+            let mut frame = [0u8; 8];
+            reader.read_exact(&mut frame).unwrap();
+            frame.to_vec()
+        })
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn serve_shows_a_placeholder_at_once_then_the_output_and_a_failure_once() {
+    let fixture = Fixture::new();
+    let server = Server::start(&fixture.book());
+    // The first page is up before the program was built.
+    let page = server.get("/chapter.html");
+    assert!(page.starts_with("HTTP/1.1 200 OK"), "{page}");
+    assert!(page.contains("Not run yet"), "{page}");
+    assert!(!page.contains("hello from the fixture"), "{page}");
+
+    let reload = server.reload_socket();
+    assert_eq!(reload.join().unwrap(), b"\x81\x06reload");
+    server.wait_for("results from the background are ready", 0);
+    server.wait_for("· built in", 1);
+    let page = server.get("/chapter.html");
+    assert!(page.contains("hello from the fixture, args: []"), "{page}");
+    assert!(!page.contains("Not run yet"), "{page}");
+
+    // A program that does not build: its failure is shown in the page, and
+    // it is not run again until a file changes.
+    std::fs::write(
+        fixture.book().join("src/chapter.md"),
+        "# Chapter\n\n{{#run hello}}\n\n{{#run broken}}\n",
+    )
+    .unwrap();
+    server.wait_for("chapter.md changed", 0);
+    server.wait_for("results from the background are ready", 1);
+    server.wait_for("· built in", 3);
+    let page = server.get("/chapter.html");
+    assert!(page.contains("This run failed"), "{page}\n{}", server.log());
+    assert!(page.contains("does not build"), "{page}");
+    assert!(page.contains("hello from the fixture"), "{page}");
+    std::thread::sleep(Duration::from_secs(3));
+    let log = server.log();
+    assert_eq!(
+        log.matches("in the background; their pages show a placeholder")
+            .count(),
+        2,
+        "a failed result must not be run again without a change:\n{log}"
+    );
+    let missing = server.get("/nowhere.html");
+    assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
+}
+
 #[test]
 fn a_widget_becomes_its_div_and_loader_and_an_unknown_one_fails_the_build() {
     let fixture = Fixture::new();
@@ -441,9 +567,10 @@ fn a_widget_becomes_its_div_and_loader_and_an_unknown_one_fails_the_build() {
     assert!(output.status.success(), "{}", stderr(&output));
     let content = content.expect("content");
     assert!(
-        content.contains(
-            "<div class=\"playground-widget\" data-widget=\"heap-map\"></div>\n\n\
-             <script type=\"module\" src=\"playground/loader.js\"></script>"
+        content.starts_with(
+            "# Widgets\n\n<div class=\"playground-widget\" data-widget=\"heap-map\"><p class=\"pg-waiting\">"
+        ) && content.ends_with(
+            "ready.</p></div>\n\n<script type=\"module\" src=\"playground/loader.js\"></script>\n"
         ),
         "{content}"
     );

@@ -9,10 +9,12 @@
 //!   it started when the limit passes;
 //! - [`toolchain`]: what `rustc -vV` says;
 //! - [`cache`]: a hash of labelled inputs and source trees, and a store of
-//!   results under it.
+//!   results under it;
+//! - [`file_watch`]: noticing saved files (for `watch` and `serve`).
 
 pub mod cache;
 pub mod cargo;
+pub mod file_watch;
 pub mod process;
 pub mod toolchain;
 pub mod workspace;

@@ -1,30 +1,20 @@
-//! `cargo workbook book` and `cargo workbook serve`: install the pinned
-//! mdBook once, build the runner preprocessor, then build or serve `book/`.
+//! `cargo workbook book` and `cargo workbook serve`: build the book's runner
+//! (which builds and serves the book with mdBook's library, pinned in
+//! Cargo.lock), and the wasm playground whose widgets the chapters embed.
 //!
-//! mdBook finds the runner through `MDBOOK_PREPROCESSOR__RUNNER__COMMAND`,
-//! which overrides `[preprocessor.runner] command` in book.toml with the
-//! binary built here (book.toml's own command, `cargo run ... mdbook-runner`,
-//! serves a plain `mdbook build book`).
+//! `serve` answers its first page as soon as the runner is built: the
+//! runner shows a placeholder for each program output not cached yet and
+//! produces them in the background, while this command builds the
+//! playground (installing the pinned wasm-bindgen CLI the first time).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command};
 use std::time::Duration;
 
+use workbook_support::file_watch::{self, Snapshot};
 use workbook_support::workspace::Workspace;
 
-use crate::file_watch::{self, Snapshot};
 use crate::project;
-use crate::tool_cache::Tool;
-
-/// mdBook itself; its version must equal the `mdbook-preprocessor` crate the
-/// runner is built with (the root Cargo.toml pins it; a unit test keeps the
-/// two equal, and the runner refuses a different minor version at run time).
-pub const MDBOOK: Tool = Tool {
-    krate: "mdbook",
-    version: "0.5.4",
-    binary: "mdbook",
-    locked: true,
-};
 
 const RUNNER_PACKAGE: &str = "mdbook-runner";
 
@@ -39,38 +29,44 @@ pub fn run_book() -> Result<(), String> {
     Ok(())
 }
 
-/// `cargo workbook serve [--port N]`: serve the book on 127.0.0.1. mdBook
-/// rebuilds it when a chapter or anything a page includes or runs changes
-/// (book.toml's `extra-watch-dirs`); this command rebuilds the wasm
-/// playground when its sources or the crates it is built from change, and
-/// mdBook then picks up the new files.
+/// `cargo workbook serve [--port N]`: serve the book on 127.0.0.1. The
+/// runner rebuilds it when a chapter or anything a page includes or runs
+/// changes (book.toml's `extra-watch-dirs`); this command builds the wasm
+/// playground, and again when its sources or the crates it is built from
+/// change, and the runner then picks up the new files.
 pub fn run_serve(port: u16) -> Result<(), String> {
     let root = project::root()?;
-    let (mdbook, runner) = prepare(&root, 4)?;
     step(
-        4,
-        4,
-        &format!("serving the book on http://127.0.0.1:{port} (Ctrl-C stops)"),
+        1,
+        3,
+        "building the book's runner (cargo build -p mdbook-runner)",
     );
-    let port = port.to_string();
-    let mut cmd = mdbook_command(&mdbook, &runner, &root, For::Reader);
-    cmd.args(["serve", "book", "--hostname", "127.0.0.1", "--port", &port]);
-    let mut server = cmd
+    let runner = build_runner(&root)?;
+    step(
+        2,
+        3,
+        &format!(
+            "serving the book on http://127.0.0.1:{port} as soon as its first build is done \
+             (Ctrl-C stops); outputs not cached yet are produced in the background"
+        ),
+    );
+    let mut server = Command::new(&runner)
+        .current_dir(&root)
+        .args(["serve", "book", "--port", &port.to_string()])
         .spawn()
-        .map_err(|e| format!("cannot start `{}`: {e}", project::describe(&cmd)))?;
+        .map_err(|e| format!("cannot start {}: {e}", runner.display()))?;
+    step(
+        3,
+        3,
+        "building the wasm playground into book/src/playground; its widgets appear when it is ready",
+    );
     let watched = playground_sources(&root)?;
     let mut seen = Snapshot::of(&watched);
+    build_playground(&root);
     loop {
         std::thread::sleep(Duration::from_secs(1));
-        if let Some(status) = server
-            .try_wait()
-            .map_err(|e| format!("cannot wait for mdBook: {e}"))?
-        {
-            return if status.success() {
-                Ok(())
-            } else {
-                Err(format!("mdBook stopped ({status})"))
-            };
+        if let Some(stopped) = server_stopped(&mut server)? {
+            return stopped;
         }
         let now = Snapshot::of(&watched);
         if let Some(changed) = seen.changed_in(&now) {
@@ -80,14 +76,32 @@ pub fn run_serve(port: u16) -> Result<(), String> {
                 file_watch::clock(),
                 file_watch::shown(&changed, &root)
             );
-            // A failed build leaves the last good playground in place.
-            if let Err(e) =
-                crate::playground_cmd::build_into(&root, &root.join("book/src/playground"))
-            {
-                println!("[serve] the playground does not build: {e}");
-            }
+            build_playground(&root);
         }
     }
+}
+
+/// Builds the playground into the book's sources; a failed build is
+/// reported and leaves the last good playground in place.
+fn build_playground(root: &Path) {
+    match crate::playground_cmd::build_into(root, &root.join("book/src/playground")) {
+        Ok(_) => println!("[serve] {} · the playground is built", file_watch::clock()),
+        Err(e) => println!("[serve] the playground does not build: {e}"),
+    }
+}
+
+/// How the server ended, once it has.
+fn server_stopped(server: &mut Child) -> Result<Option<Result<(), String>>, String> {
+    let status = server
+        .try_wait()
+        .map_err(|e| format!("cannot wait for the book's server: {e}"))?;
+    Ok(status.map(|status| {
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("the book's server stopped ({status})"))
+        }
+    }))
 }
 
 /// What the wasm playground is built from: its own sources and web assets,
@@ -107,23 +121,39 @@ fn playground_sources(root: &Path) -> Result<Vec<PathBuf>, String> {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum For {
     /// A reader: where Miri is not installed, a wrong answer only Miri
-    /// rejects gets a note on how to see it (the runner's `without-miri =
-    /// "note"`), so reading needs no nightly.
+    /// rejects gets a note on how to see it (the runner's `--reader`), so
+    /// reading needs no nightly.
     Reader,
     /// The test command: every wrong answer must be proven rejected.
     Check,
 }
 
-/// Installs mdBook if needed, builds the runner, and builds the book: what
-/// `cargo workbook book` and the book check share.
+/// Builds the runner and the playground, then the book: what `cargo
+/// workbook book` and the book check share.
 pub fn build(root: &Path, purpose: For) -> Result<(), String> {
-    let (mdbook, runner) = prepare(root, 4)?;
     step(
-        4,
-        4,
+        1,
+        3,
+        "building the book's runner (cargo build -p mdbook-runner)",
+    );
+    let runner = build_runner(root)?;
+    step(
+        2,
+        3,
+        "building the wasm playground into book/src/playground (the book copies it into the site)",
+    );
+    crate::playground_cmd::build_into(root, &root.join("book/src/playground"))?;
+    step(
+        3,
+        3,
         "building the book (programs run the first time; later builds reuse their output)",
     );
-    project::run_status(mdbook_command(&mdbook, &runner, root, purpose).args(["build", "book"]))
+    let mut cmd = Command::new(&runner);
+    cmd.current_dir(root).args(["build", "book"]);
+    if purpose == For::Reader {
+        cmd.arg("--reader");
+    }
+    project::run_status(&mut cmd)
 }
 
 /// The check step of `cargo workbook test`: the book builds (the runner
@@ -138,6 +168,20 @@ pub fn check(root: &Path) -> Result<(), String> {
     )
 }
 
+/// Builds the runner; its path.
+fn build_runner(root: &Path) -> Result<PathBuf, String> {
+    project::run_status(project::cargo(root).args(["build", "--package", RUNNER_PACKAGE]))?;
+    let runner = runner_path(root);
+    if runner.is_file() {
+        Ok(runner)
+    } else {
+        Err(format!(
+            "built {RUNNER_PACKAGE} but {} does not exist",
+            runner.display()
+        ))
+    }
+}
+
 /// The built runner.
 fn runner_path(root: &Path) -> PathBuf {
     project::target_dir(root)
@@ -145,72 +189,6 @@ fn runner_path(root: &Path) -> PathBuf {
         .join(format!("{RUNNER_PACKAGE}{}", std::env::consts::EXE_SUFFIX))
 }
 
-/// Steps 1 to 3 of `total`: mdBook, the runner, and the wasm playground
-/// whose widgets the chapters embed.
-fn prepare(root: &Path, total: usize) -> Result<(PathBuf, PathBuf), String> {
-    step(
-        1,
-        total,
-        &format!(
-            "mdBook {} (installed once into the tool cache)",
-            MDBOOK.version
-        ),
-    );
-    let mdbook = MDBOOK.ensure()?;
-    step(
-        2,
-        total,
-        "building the runner preprocessor (cargo build -p mdbook-runner)",
-    );
-    project::run_status(project::cargo(root).args([
-        "build",
-        "--quiet",
-        "--package",
-        RUNNER_PACKAGE,
-    ]))?;
-    step(
-        3,
-        total,
-        "building the wasm playground into book/src/playground (mdBook copies it into the site)",
-    );
-    crate::playground_cmd::build_into(root, &root.join("book/src/playground"))?;
-    let runner = runner_path(root);
-    if !runner.is_file() {
-        return Err(format!(
-            "built {RUNNER_PACKAGE} but {} does not exist (is build.target-dir set in a cargo config?)",
-            runner.display()
-        ));
-    }
-    Ok((mdbook, runner))
-}
-
-fn mdbook_command(mdbook: &Path, runner: &Path, root: &Path, purpose: For) -> Command {
-    let mut cmd = Command::new(mdbook);
-    cmd.current_dir(root)
-        .env("MDBOOK_PREPROCESSOR__RUNNER__COMMAND", runner);
-    if purpose == For::Reader {
-        cmd.env("MDBOOK_PREPROCESSOR__RUNNER__WITHOUT_MIRI", "note");
-    }
-    cmd
-}
-
 fn step(k: usize, n: usize, what: &str) {
     println!("[{k}/{n}] {what}");
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mdbook_version_equals_the_pinned_preprocessor_crate() {
-        let manifest = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).expect("root Cargo.toml is readable");
-        let pin = text
-            .lines()
-            .find_map(|line| line.strip_prefix("mdbook-preprocessor = \"="))
-            .and_then(|rest| rest.strip_suffix('"'))
-            .expect("root Cargo.toml pins mdbook-preprocessor = \"=X.Y.Z\"");
-        assert_eq!(MDBOOK.version, pin);
-    }
 }

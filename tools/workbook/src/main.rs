@@ -9,7 +9,6 @@ mod cli;
 mod compare_cmd;
 mod exercise_check;
 mod exercises;
-mod file_watch;
 mod hint_cmd;
 mod list_cmd;
 mod miri;

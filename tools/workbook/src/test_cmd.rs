@@ -33,7 +33,6 @@ const STEPS: &[Step] = &[
         name: "lints (cargo clippy, warnings denied)",
         run: clippy,
     },
-    // Before the tests: it installs mdBook, which the runner's tests use.
     Step {
         name: "book: builds with zero runner errors, links resolve, every listing used, no hand-typed output",
         run: crate::book_cmd::check,

@@ -1,4 +1,4 @@
-//! Pinned external tools (mdBook, wasm-bindgen-cli), installed once into a
+//! Pinned external tools (the wasm-bindgen CLI), installed once into a
 //! cache outside the repository and reused while their version matches.
 //!
 //! The cache is `$WORKBOOK_TOOL_CACHE`, else `$XDG_CACHE_HOME/allocator-workbook`,
@@ -75,7 +75,7 @@ impl Tool {
         }
     }
 
-    /// The version the binary reports, e.g. `mdbook v0.5.4` -> `0.5.4`.
+    /// The version the binary reports, e.g. `wasm-bindgen 0.2.130` -> `0.2.130`.
     fn installed_version(&self, bin: &std::path::Path) -> Option<String> {
         let out = Command::new(bin).arg("--version").output().ok()?;
         let text = String::from_utf8_lossy(&out.stdout);

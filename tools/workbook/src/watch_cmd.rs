@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use crate::check_cmd::Options;
 use crate::exercises::{self, Exercise};
-use crate::file_watch::{self, Snapshot};
 use crate::{check_cmd, list_cmd, project};
+use workbook_support::file_watch::{self, Snapshot};
 
 const POLL: Duration = Duration::from_millis(500);
 

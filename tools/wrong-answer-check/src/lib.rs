@@ -24,5 +24,5 @@ pub use gallery::{
     miri_toolchain, test_paths,
 };
 pub use libtest::{Failure, TestOutcome, parse_libtest};
-pub use prove::{Rejection, miri_ready, prove_rejected};
+pub use prove::{Rejection, cached_rejections, miri_ready, prove_rejected};
 pub use report::normalise;

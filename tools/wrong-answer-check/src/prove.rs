@@ -129,6 +129,27 @@ pub fn prove_rejected(
         .collect()
 }
 
+/// The proofs of `answers` already in the cache under `target_dir`, found
+/// without running anything: `None` where an answer has no proof for its
+/// current inputs yet. One result per answer, in order.
+pub fn cached_rejections(
+    root: &Path,
+    target_dir: &Path,
+    answers: &[WrongAnswer],
+) -> Vec<Result<Option<Rejection>, String>> {
+    if answers.is_empty() {
+        return Vec::new();
+    }
+    let quiet = |_: &str| {};
+    match Prover::new(root, target_dir, Duration::ZERO, &quiet) {
+        Ok(prover) => answers
+            .iter()
+            .map(|answer| Ok(prover.cached(answer, &prover.key(answer)?)))
+            .collect(),
+        Err(e) => answers.iter().map(|_| Err(e.clone())).collect(),
+    }
+}
+
 struct Prover<'a> {
     root: &'a Path,
     target_dir: &'a Path,

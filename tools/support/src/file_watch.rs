@@ -1,4 +1,5 @@
-//! Noticing saved files, for `watch` and `serve`.
+//! Noticing saved files, for `cargo workbook watch` and for serving the
+//! book.
 //!
 //! It polls modification times instead of using OS file events: that needs
 //! no extra dependency, behaves the same on every platform and editor (some

@@ -1,0 +1,121 @@
+//! `mdbook-runner serve BOOK_DIR`: build the book, serve it, and build it
+//! again when a file it shows changes or when results produced in the
+//! background are ready; open pages reload after each build.
+//!
+//! The first build does not wait for programs that have never run: their
+//! pages say so, and [`Background`] produces them (see background.rs).
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mdbook_driver::MDBook;
+use workbook_support::file_watch::{self, Snapshot};
+
+use crate::background::Background;
+use crate::book::{self, Audience};
+use crate::http::{self, Builds};
+
+/// mdBook's pages connect their live-reload WebSocket to this path when
+/// `output.html.live-reload-endpoint` names it.
+const LIVE_RELOAD: &str = "__livereload";
+
+pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
+    let book_dir = std::path::absolute(book_dir)
+        .map_err(|e| format!("cannot resolve {}: {e}", book_dir.display()))?;
+    let background = Arc::new(Background::default());
+    let audience = Audience::Served(Arc::clone(&background));
+    let listener = TcpListener::bind(address).map_err(|e| {
+        format!("cannot listen on {address}: {e} (is another server using the port? choose one with --port)")
+    })?;
+    // The port the system chose, when asked for port 0.
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the server's address: {e}"))?;
+
+    let started = Instant::now();
+    let (site, mut watched) = match load(&book_dir, &audience) {
+        Ok(book) => (book.build_dir_for("html"), watched_paths(&book_dir, &book)),
+        Err(e) => return Err(format!("cannot load the book: {e}")),
+    };
+    rebuild(&book_dir, &audience, "first build");
+    let builds = Arc::new(Builds::default());
+    {
+        let builds = Arc::clone(&builds);
+        std::thread::spawn(move || http::serve(listener, site, LIVE_RELOAD, builds));
+    }
+    println!(
+        "[serve] {} · the book is served on http://{address} (first build took {:.1} s; Ctrl-C stops)",
+        file_watch::clock(),
+        started.elapsed().as_secs_f64()
+    );
+
+    let mut seen = Snapshot::of(&watched);
+    loop {
+        std::thread::sleep(Duration::from_millis(500));
+        let now = Snapshot::of(&watched);
+        let why = if let Some(changed) = seen.changed_in(&now) {
+            seen = now;
+            background.sources_changed();
+            format!("{} changed", file_watch::shown(&changed, &book_dir))
+        } else if background.take_ended() {
+            "results from the background are ready".to_owned()
+        } else {
+            continue;
+        };
+        if rebuild(&book_dir, &audience, &why) {
+            builds.finished();
+        }
+        // book.toml may name other directories to watch now.
+        if let Ok(book) = load(&book_dir, &audience) {
+            watched = watched_paths(&book_dir, &book);
+        }
+    }
+}
+
+fn load(book_dir: &Path, audience: &Audience) -> Result<MDBook, String> {
+    book::load(book_dir, audience, Some(LIVE_RELOAD)).map_err(|e| format!("{e:#}"))
+}
+
+/// Builds the book; whether it built (a failure is printed, and the pages
+/// of the last good build stay up).
+fn rebuild(book_dir: &Path, audience: &Audience, why: &str) -> bool {
+    let started = Instant::now();
+    println!("[serve] {} · {why}: building", file_watch::clock());
+    match load(book_dir, audience).and_then(|book| book.build().map_err(|e| format!("{e:#}"))) {
+        Ok(()) => {
+            println!(
+                "[serve] {} · built in {:.1} s",
+                file_watch::clock(),
+                started.elapsed().as_secs_f64()
+            );
+            true
+        }
+        Err(e) => {
+            println!(
+                "[serve] {} · the book does not build; the pages of the last good build stay up:\n{e}",
+                file_watch::clock()
+            );
+            false
+        }
+    }
+}
+
+/// What a page can show: book.toml, the chapters and everything under
+/// `src/` (the playground too), the theme, and `build.extra-watch-dirs`.
+fn watched_paths(book_dir: &Path, book: &MDBook) -> Vec<PathBuf> {
+    let mut paths = vec![
+        book_dir.join("book.toml"),
+        book.source_dir(),
+        book.theme_dir(),
+    ];
+    paths.extend(
+        book.config
+            .build
+            .extra_watch_dirs
+            .iter()
+            .map(|dir| book_dir.join(dir)),
+    );
+    paths
+}
