@@ -3,8 +3,9 @@
 //! deadlocked test, a learner's spin lock that is never released, an
 //! allocator that re-enters itself).
 //!
-//! Two ways to read the output: [`run_with_timeout`] keeps stdout and stderr
-//! apart (a program whose stdout is the book's text); [`run_merged`] gives
+//! Two ways to read the output: [`run_with_timeout`] and [`run_separate`]
+//! keep stdout and stderr apart (a program whose stdout is the book's text;
+//! a pitfall expected to hang); [`run_merged`] gives
 //! them in one pipe, in the order they were written (libtest prints `test
 //! NAME ...` on stdout and Miri its report on stderr, and only their order
 //! says which test a report belongs to), with the processor time used.
@@ -107,6 +108,31 @@ pub fn run_with_timeout(
     cmd: &mut Command,
     timeout: Duration,
 ) -> Result<(ExitStatus, String, String), String> {
+    let run = run_separate(cmd, timeout, usize::MAX)?;
+    match run.status {
+        Some(status) => Ok((status, run.stdout, run.stderr)),
+        None => Err(format!(
+            "still running after {} s, stopped",
+            timeout.as_secs()
+        )),
+    }
+}
+
+/// How a run of [`run_separate`] ended.
+#[derive(Debug)]
+pub struct Separate {
+    /// The exit status; `None` when the time limit stopped it.
+    pub status: Option<ExitStatus>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `cmd` with its stdin closed, reading both pipes while it runs and
+/// keeping the first `keep` bytes of each (the rest is read and counted, so
+/// a chatty program never blocks on a full pipe). After `limit` it is
+/// stopped with everything it started, and `status` is `None`: for a
+/// program expected to hang, that is an answer, not an error.
+pub fn run_separate(cmd: &mut Command, limit: Duration, keep: usize) -> Result<Separate, String> {
     // Its own process group, so a timeout stops the program and everything
     // it started (cargo, the tests, a compiler), not just cargo.
     #[cfg(unix)]
@@ -116,7 +142,7 @@ pub fn run_with_timeout(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("cannot start: {e}"))?;
+        .map_err(|e| format!("cannot start `{}`: {e}", describe(cmd)))?;
     let readers = [
         child
             .stdout
@@ -128,27 +154,51 @@ pub fn run_with_timeout(
             .map(|p| Box::new(p) as Box<dyn Read + Send>),
     ]
     .map(|pipe| {
-        std::thread::spawn(move || {
-            let mut text = Vec::new();
-            if let Some(mut pipe) = pipe {
-                let _ = pipe.read_to_end(&mut text);
-            }
-            String::from_utf8_lossy(&text).into_owned()
+        std::thread::spawn(move || match pipe {
+            Some(pipe) => read_capped(pipe, keep),
+            None => String::new(),
         })
     });
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => status,
+    let status = match child.wait_timeout(limit) {
+        Ok(Some(status)) => Some(status),
         Ok(None) => {
             stop_tree(&mut child);
-            return Err(format!(
-                "still running after {} s, stopped",
-                timeout.as_secs()
-            ));
+            None
         }
-        Err(e) => return Err(format!("cannot wait for it: {e}")),
+        Err(e) => {
+            stop_tree(&mut child);
+            return Err(format!("cannot wait for `{}`: {e}", describe(cmd)));
+        }
     };
     let [stdout, stderr] = readers.map(|r| r.join().unwrap_or_default());
-    Ok((status, stdout, stderr))
+    Ok(Separate {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// The first `keep` bytes of `from` as text (lossy UTF-8), the rest read to
+/// the end and noted as `[... N more bytes]`.
+fn read_capped(mut from: impl Read, keep: usize) -> String {
+    let mut kept = Vec::new();
+    let mut dropped = 0_usize;
+    let mut chunk = [0_u8; 8192];
+    loop {
+        match from.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                let room = keep.saturating_sub(kept.len()).min(n);
+                kept.extend_from_slice(&chunk[..room]);
+                dropped += n - room;
+            }
+        }
+    }
+    let mut text = String::from_utf8_lossy(&kept).into_owned();
+    if dropped > 0 {
+        text.push_str(&format!("\n[... {dropped} more bytes]\n"));
+    }
+    text
 }
 
 /// User and system time of every finished child process so far (children
@@ -324,5 +374,21 @@ mod tests {
         assert!(done.took < Duration::from_secs(30), "{:?}", done.took);
         // Every copy of the pipe was closed, so the output was read to its end.
         assert_eq!(done.output, "started\n");
+    }
+
+    #[test]
+    fn a_chatty_run_is_kept_up_to_its_cap_and_a_hang_is_an_answer() {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "head -c 100000 /dev/zero | tr '\\0' x >&2; echo done"]);
+        let run = run_separate(&mut cmd, Duration::from_secs(30), 10).unwrap();
+        assert!(run.status.is_some_and(|s| s.success()));
+        assert_eq!(run.stdout, "done\n");
+        assert_eq!(run.stderr, "xxxxxxxxxx\n[... 99990 more bytes]\n");
+
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo waiting >&2; sleep 300"]);
+        let run = run_separate(&mut cmd, Duration::from_millis(300), 1024).unwrap();
+        assert!(run.status.is_none());
+        assert_eq!(run.stderr, "waiting\n");
     }
 }

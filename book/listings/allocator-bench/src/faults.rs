@@ -15,42 +15,25 @@ pub const PAGE_SIZE: usize = 4096;
 
 /// Minor page faults this process has taken so far (all threads), or `None`
 /// where we cannot ask.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+#[cfg(unix)]
 pub fn minor_faults() -> Option<u64> {
-    use std::ffi::{c_int, c_long};
-
-    /// `struct rusage` on 64-bit Linux: two `struct timeval` (two `long`s
-    /// each), then fourteen `long` counters; `ru_minflt` is the fifth.
-    #[repr(C)]
-    struct Rusage {
-        times: [c_long; 4],
-        counters: [c_long; 14],
-    }
-    const RUSAGE_SELF: c_int = 0;
-    const MINFLT: usize = 4;
-    // SAFETY: `getrusage` from the C library, declared with its C signature.
-    unsafe extern "C" {
-        fn getrusage(who: c_int, usage: *mut Rusage) -> c_int;
-    }
-    let mut usage = Rusage {
-        times: [0; 4],
-        counters: [0; 14],
-    };
-    // SAFETY: `usage` is a writable `struct rusage` of the right layout for
-    // this target (see `Rusage`), and `RUSAGE_SELF` is a valid `who`.
-    let status = unsafe { getrusage(RUSAGE_SELF, &mut usage) };
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: `usage` points to writable memory the size and alignment of a
+    // `struct rusage`, which `getrusage` fills in; `RUSAGE_SELF` is a valid
+    // `who`.
+    let status = unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) };
     if status != 0 {
         return None;
     }
-    usage
-        .counters
-        .get(MINFLT)
-        .and_then(|&n| u64::try_from(n).ok())
+    // SAFETY: `getrusage` returned 0, so it wrote the whole struct (and it
+    // was zeroed before, so every field was initialised either way).
+    let usage = unsafe { usage.assume_init() };
+    u64::try_from(usage.ru_minflt).ok()
 }
 
 /// Minor page faults this process has taken so far, or `None` where we
 /// cannot ask.
-#[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+#[cfg(not(unix))]
 pub fn minor_faults() -> Option<u64> {
     None
 }
