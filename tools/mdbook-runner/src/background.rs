@@ -17,9 +17,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::directive::Directive;
-use crate::preprocess::{Settings, results_for};
 use crate::programs::Missing;
 use crate::render::code_block;
+use crate::results::{Settings, results_for};
 use crate::site::{Site, progress};
 
 /// What a page shows where a result is still being produced.

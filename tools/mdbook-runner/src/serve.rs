@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use mdbook_driver::MDBook;
 use workbook_support::file_watch::{self, Snapshot};
+use workbook_support::http::{self, Builds, LiveReload};
 
 use crate::background::Background;
 use crate::book::{self, Audience};
-use crate::http::{self, Builds};
 
 /// mdBook's pages connect their live-reload WebSocket to this path when
 /// `output.html.live-reload-endpoint` names it.
@@ -42,8 +42,11 @@ pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
     rebuild(&book_dir, &audience, "first build");
     let builds = Arc::new(Builds::default());
     {
-        let builds = Arc::clone(&builds);
-        std::thread::spawn(move || http::serve(listener, site, LIVE_RELOAD, builds));
+        let reload = LiveReload {
+            path: LIVE_RELOAD,
+            builds: Arc::clone(&builds),
+        };
+        std::thread::spawn(move || http::serve(listener, site, Some(reload)));
     }
     println!(
         "[serve] {} · the book is served on http://{address} (first build took {:.1} s; Ctrl-C stops)",

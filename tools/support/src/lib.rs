@@ -10,11 +10,13 @@
 //! - [`toolchain`]: what `rustc -vV` says;
 //! - [`cache`]: a hash of labelled inputs and source trees, and a store of
 //!   results under it;
-//! - [`file_watch`]: noticing saved files (for `watch` and `serve`).
+//! - [`file_watch`]: noticing saved files (for `watch` and `serve`);
+//! - [`http`]: serving a built site on 127.0.0.1, with live reload.
 
 pub mod cache;
 pub mod cargo;
 pub mod file_watch;
+pub mod http;
 pub mod process;
 pub mod toolchain;
 pub mod workspace;

@@ -14,9 +14,8 @@ use std::time::Duration;
 use workbook_support::file_watch::{self, Snapshot};
 use workbook_support::workspace::Workspace;
 
+use crate::book::{For, build, build_runner, step};
 use crate::project;
-
-const RUNNER_PACKAGE: &str = "mdbook-runner";
 
 /// `cargo workbook book`: build the book into `book/build`.
 pub fn run_book() -> Result<(), String> {
@@ -84,7 +83,7 @@ pub fn run_serve(port: u16) -> Result<(), String> {
 /// Builds the playground into the book's sources; a failed build is
 /// reported and leaves the last good playground in place.
 fn build_playground(root: &Path) {
-    match crate::playground_cmd::build_into(root, &root.join("book/src/playground")) {
+    match crate::playground::build_into(root, &root.join("book/src/playground")) {
         Ok(_) => println!("[serve] {} · the playground is built", file_watch::clock()),
         Err(e) => println!("[serve] the playground does not build: {e}"),
     }
@@ -115,80 +114,4 @@ fn playground_sources(root: &Path) -> Result<Vec<PathBuf>, String> {
         .filter(|dir| dir != &playground.dir)
         .chain(["src", "www", "Cargo.toml"].map(|p| playground.dir.join(p)))
         .collect())
-}
-
-/// Who a book build is for.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum For {
-    /// A reader: where Miri is not installed, a wrong answer only Miri
-    /// rejects gets a note on how to see it (the runner's `--reader`), so
-    /// reading needs no nightly.
-    Reader,
-    /// The test command: every wrong answer must be proven rejected.
-    Check,
-}
-
-/// Builds the runner and the playground, then the book: what `cargo
-/// workbook book` and the book check share.
-pub fn build(root: &Path, purpose: For) -> Result<(), String> {
-    step(
-        1,
-        3,
-        "building the book's runner (cargo build -p mdbook-runner)",
-    );
-    let runner = build_runner(root)?;
-    step(
-        2,
-        3,
-        "building the wasm playground into book/src/playground (the book copies it into the site)",
-    );
-    crate::playground_cmd::build_into(root, &root.join("book/src/playground"))?;
-    step(
-        3,
-        3,
-        "building the book (programs run the first time; later builds reuse their output)",
-    );
-    let mut cmd = Command::new(&runner);
-    cmd.current_dir(root).args(["build", "book"]);
-    if purpose == For::Reader {
-        cmd.arg("--reader");
-    }
-    project::run_status(&mut cmd)
-}
-
-/// The check step of `cargo workbook test`: the book builds (the runner
-/// fails it on any error), then `mdbook-runner check` looks at the result.
-pub fn check(root: &Path) -> Result<(), String> {
-    build(root, For::Check)?;
-    println!("checking links, listings and output blocks");
-    project::run_status(
-        Command::new(runner_path(root))
-            .current_dir(root)
-            .args(["check", "book"]),
-    )
-}
-
-/// Builds the runner; its path.
-fn build_runner(root: &Path) -> Result<PathBuf, String> {
-    project::run_status(project::cargo(root).args(["build", "--package", RUNNER_PACKAGE]))?;
-    let runner = runner_path(root);
-    if runner.is_file() {
-        Ok(runner)
-    } else {
-        Err(format!(
-            "built {RUNNER_PACKAGE} but {} does not exist",
-            runner.display()
-        ))
-    }
-}
-
-/// The built runner.
-fn runner_path(root: &Path) -> PathBuf {
-    project::target_dir(root)
-        .join("debug")
-        .join(format!("{RUNNER_PACKAGE}{}", std::env::consts::EXE_SUFFIX))
-}
-
-fn step(k: usize, n: usize, what: &str) {
-    println!("[{k}/{n}] {what}");
 }

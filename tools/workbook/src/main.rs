@@ -3,6 +3,7 @@
 //! them).
 
 mod bench_cmd;
+mod book;
 mod book_cmd;
 mod check_cmd;
 mod cli;
@@ -14,6 +15,7 @@ mod list_cmd;
 mod miri;
 mod miri_cmd;
 mod miri_report;
+mod playground;
 mod playground_cmd;
 mod playground_web;
 mod project;

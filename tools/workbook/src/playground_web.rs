@@ -1,14 +1,15 @@
-//! The playground on the web: a tiny static file server on 127.0.0.1, and
-//! the end-to-end check that opens the built page in headless Chromium and
-//! reads the numbers the widgets then show.
+//! The playground on the web: served on 127.0.0.1 (by workbook-support's
+//! server), and the end-to-end check that opens the built page in headless
+//! Chromium and reads the numbers the widgets then show.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Component, Path, PathBuf};
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use heap_trace::Kind;
+use workbook_support::http::{self, serve_in_background};
 
 /// Headless, isolated and quiet (no sandbox: CI runs as root). Without the
 /// virtual time budget Chromium prints the page before the wasm has run.
@@ -35,89 +36,8 @@ pub fn serve_forever(dir: &Path, port: u16) -> Result<(), String> {
         "serving {} at http://127.0.0.1:{port}/ (Ctrl-C stops)",
         dir.display()
     );
-    accept_loop(&listener, dir);
+    http::serve(listener, dir.to_path_buf(), None);
     Ok(())
-}
-
-/// Serves `dir` on a free port from a background thread; returns the base URL.
-pub fn serve_in_background(dir: &Path) -> Result<String, String> {
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
-    let addr = listener.local_addr().map_err(|e| e.to_string())?;
-    let dir = dir.to_path_buf();
-    std::thread::spawn(move || accept_loop(&listener, &dir));
-    Ok(format!("http://{addr}/"))
-}
-
-fn accept_loop(listener: &TcpListener, dir: &Path) {
-    for stream in listener.incoming().flatten() {
-        let dir = dir.to_path_buf();
-        // One thread per connection: browsers open connections they use
-        // later (or never), and one idle socket must not stall the rest.
-        std::thread::spawn(move || {
-            let _ = respond(stream, &dir);
-        });
-    }
-}
-
-fn respond(mut stream: TcpStream, dir: &Path) -> std::io::Result<()> {
-    stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    // Skip the headers: a static server needs none of them.
-    let mut header = String::new();
-    while reader.read_line(&mut header)? > 2 {
-        header.clear();
-    }
-    let (status, kind, body) = match request_path(&request_line).and_then(|p| resolve(dir, &p)) {
-        Some(file) => match std::fs::read(&file) {
-            Ok(bytes) => ("200 OK", content_type(&file), bytes),
-            Err(_) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
-        },
-        None => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
-    };
-    write!(
-        stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        body.len()
-    )?;
-    stream.write_all(&body)
-}
-
-/// `GET /a/b.js?x=1 HTTP/1.1` -> `a/b.js`.
-fn request_path(request_line: &str) -> Option<String> {
-    let mut parts = request_line.split_whitespace();
-    (parts.next()? == "GET").then_some(())?;
-    let target = parts.next()?;
-    let path = target.split(['?', '#']).next()?.trim_start_matches('/');
-    Some(if path.is_empty() || path.ends_with('/') {
-        format!("{path}index.html")
-    } else {
-        path.to_owned()
-    })
-}
-
-/// The file under `dir` a URL path names; `None` if it would leave `dir`.
-fn resolve(dir: &Path, path: &str) -> Option<PathBuf> {
-    let relative = Path::new(path);
-    relative
-        .components()
-        .all(|c| matches!(c, Component::Normal(_)))
-        .then(|| dir.join(relative))
-}
-
-fn content_type(file: &Path) -> &'static str {
-    match file.extension().and_then(|e| e.to_str()) {
-        Some("html") => "text/html; charset=utf-8",
-        // Module scripts and streaming wasm compilation both insist on these.
-        Some("js") => "text/javascript",
-        Some("wasm") => "application/wasm",
-        Some("css") => "text/css",
-        Some("svg") => "image/svg+xml",
-        Some("json") => "application/json",
-        _ => "application/octet-stream",
-    }
 }
 
 /// The first of `names` found on `PATH`.
@@ -748,44 +668,6 @@ fn attribute_values(dom: &str, attr: &str) -> Vec<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_paths_stay_inside_the_served_directory() {
-        assert_eq!(
-            request_path("GET /loader.js?x=1 HTTP/1.1\r\n").as_deref(),
-            Some("loader.js")
-        );
-        assert_eq!(
-            request_path("GET / HTTP/1.1\r\n").as_deref(),
-            Some("index.html")
-        );
-        assert_eq!(request_path("POST / HTTP/1.1\r\n"), None);
-        let root = Path::new("site");
-        assert_eq!(resolve(root, "a/b.js"), Some(root.join("a/b.js")));
-        assert_eq!(resolve(root, "../secret"), None);
-        assert_eq!(resolve(root, "/etc/passwd"), None);
-    }
-
-    #[test]
-    fn server_answers_with_the_file_and_its_type() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("m.wasm"), b"\0asm").unwrap();
-        let base = serve_in_background(dir.path()).unwrap();
-        let host = base.trim_start_matches("http://").trim_end_matches('/');
-        let get = |path: &str| {
-            let mut stream = TcpStream::connect(host).unwrap();
-            write!(stream, "GET {path} HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
-            let mut reply = Vec::new();
-            stream.read_to_end(&mut reply).unwrap();
-            reply
-        };
-        let reply = get("/m.wasm");
-        let text = String::from_utf8_lossy(&reply);
-        assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
-        assert!(text.contains("Content-Type: application/wasm"), "{text}");
-        assert!(reply.ends_with(b"\0asm"));
-        assert!(String::from_utf8_lossy(&get("/missing.js")).starts_with("HTTP/1.1 404"));
-    }
 
     #[test]
     fn dom_fields_and_attributes_are_read() {

@@ -1,7 +1,9 @@
 //! Where the workspace is, and running commands in it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::{Mutex, PoisonError};
 
 /// The workspace root: the nearest ancestor of the current directory whose
 /// `Cargo.toml` declares `[workspace]` and has `tools/workbook` in it.
@@ -32,10 +34,19 @@ pub fn cargo(root: &Path) -> Command {
 
 /// The target directory cargo uses for this workspace, as `cargo metadata`
 /// reports it (`CARGO_TARGET_DIR` and `build.target-dir` both count);
-/// `target` if cargo cannot say.
+/// `target` if cargo cannot say. Asked once per workspace and process:
+/// `cargo metadata` takes about a second, and a command needs the answer in
+/// several places.
 pub fn target_dir(root: &Path) -> PathBuf {
-    workbook_support::workspace::Workspace::load(root)
-        .map_or_else(|_| root.join("target"), |ws| ws.target_dir)
+    static KNOWN: Mutex<BTreeMap<PathBuf, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut known = KNOWN.lock().unwrap_or_else(PoisonError::into_inner);
+    known
+        .entry(root.to_path_buf())
+        .or_insert_with(|| {
+            workbook_support::workspace::Workspace::load(root)
+                .map_or_else(|_| root.join("target"), |ws| ws.target_dir)
+        })
+        .clone()
 }
 
 /// Runs `cmd` capturing its output; Err only if it cannot start.

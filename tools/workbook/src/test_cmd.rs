@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use crate::playground_cmd::WASM_TARGET;
+use crate::playground::WASM_TARGET;
 use crate::project;
 
 /// The crates that must also build for `wasm32-unknown-unknown`, because
@@ -35,7 +35,7 @@ const STEPS: &[Step] = &[
     },
     Step {
         name: "book: builds with zero runner errors, links resolve, every listing used, no hand-typed output",
-        run: crate::book_cmd::check,
+        run: crate::book::check,
     },
     Step {
         name: "tests of every default member (cargo test)",
@@ -95,7 +95,7 @@ pub fn run() -> Result<(), String> {
 
 /// After the book step, which built `book/build` with the widgets in it.
 fn playground(root: &std::path::Path) -> Result<(), String> {
-    crate::playground_cmd::check(root)?;
+    crate::playground::check(root)?;
     crate::playground_web::book_end_to_end(&root.join("book/build"))
 }
 

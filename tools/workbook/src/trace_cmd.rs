@@ -568,32 +568,18 @@ fn complete(trace: &mut Trace) -> Completed {
 
 /// The numbers printed after a run and shown on the page.
 struct Summary {
-    events: usize,
-    allocations: usize,
-    frees: usize,
-    reallocs: usize,
-    threads: usize,
-    peak: usize,
-    at_exit: usize,
-    dropped: u64,
-    unknown_blocks: usize,
-    reused_while_live: usize,
+    /// What the trace's events add up to (the numbers the book's pictures
+    /// use).
+    counted: heap_picture::Summary,
+    /// What completing the trace found out.
+    completed: Completed,
 }
 
 impl Summary {
     fn of(trace: &Trace, completed: Completed) -> Self {
-        let counted = heap_picture::summary(trace);
         Self {
-            events: counted.events,
-            allocations: counted.allocs,
-            frees: counted.deallocs,
-            reallocs: counted.reallocs,
-            threads: completed.threads,
-            peak: counted.peak_live,
-            at_exit: counted.final_live,
-            dropped: counted.dropped,
-            unknown_blocks: completed.unknown_blocks,
-            reused_while_live: completed.reused_while_live,
+            counted: heap_picture::summary(trace),
+            completed,
         }
     }
 
@@ -603,46 +589,46 @@ impl Summary {
         let mut lines = vec![
             format!(
                 "  {}: {}, {}, {}, on {}",
-                plural(self.events, "event", "events"),
-                plural(self.allocations, "allocation", "allocations"),
-                plural(self.frees, "free", "frees"),
-                plural(self.reallocs, "realloc", "reallocs"),
-                plural(self.threads, "thread", "threads"),
+                plural(self.counted.events, "event", "events"),
+                plural(self.counted.allocs, "allocation", "allocations"),
+                plural(self.counted.deallocs, "free", "frees"),
+                plural(self.counted.reallocs, "realloc", "reallocs"),
+                plural(self.completed.threads, "thread", "threads"),
             ),
             format!(
                 "  peak live bytes: {} ({}); still live at exit: {}",
-                self.peak,
-                heap_picture::text::human_bytes(self.peak as u64),
-                self.at_exit
+                self.counted.peak_live,
+                heap_picture::text::human_bytes(self.counted.peak_live as u64),
+                self.counted.final_live
             ),
-            if self.dropped == 0 {
+            if self.counted.dropped == 0 {
                 "  dropped: 0 (every call was recorded)".to_owned()
             } else {
                 format!(
                     "  dropped: {} calls after the recorder's buffer filled up (the trace \
                      holds the start of the run)",
-                    self.dropped
+                    self.counted.dropped
                 )
             },
         ];
-        if self.events > PICTURE_EVENTS {
+        if self.counted.events > PICTURE_EVENTS {
             lines.push(format!(
                 "  the pictures show the first {PICTURE_EVENTS} of the {} events",
-                self.events
+                self.counted.events
             ));
         }
-        if self.unknown_blocks > 0 {
+        if self.completed.unknown_blocks > 0 {
             lines.push(format!(
                 "  {} of the frees and reallocs were of blocks allocated before recording began \
                  (their size is unknown: counted as 0)",
-                self.unknown_blocks
+                self.completed.unknown_blocks
             ));
         }
-        if self.reused_while_live > 0 {
+        if self.completed.reused_while_live > 0 {
             lines.push(format!(
                 "  warning: {} allocations returned an address the trace still held live: \
                  the recording's order is wrong, or a block was freed without `free`",
-                self.reused_while_live
+                self.completed.reused_while_live
             ));
         }
         lines

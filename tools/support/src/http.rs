@@ -1,10 +1,12 @@
-//! A small HTTP server for the built book on 127.0.0.1: static files (with
+//! A small HTTP server on 127.0.0.1 for a built site: static files (with
 //! the content types a browser insists on, `application/wasm` above all),
-//! the book's 404 page, and mdBook's live-reload WebSocket, which tells open
-//! pages to reload after a rebuild.
+//! the site's `404.html`, and optionally mdBook's live-reload WebSocket,
+//! which tells open pages to reload after a rebuild. The book's server and
+//! the playground's page both use it.
 //!
-//! One thread per connection and `Connection: close`: it serves one
-//! reader's browser, not the internet.
+//! One thread per connection (a browser opens connections it uses later, or
+//! never, and one idle socket must not stall the rest) and `Connection:
+//! close`: it serves one reader's browser, not the internet.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -29,18 +31,38 @@ impl Builds {
     }
 }
 
-/// Serves `site` (the build directory) on `listener` until the process
-/// ends; pages connecting to `/{reload_path}` are told to reload after the
-/// next build.
-pub fn serve(listener: TcpListener, site: PathBuf, reload_path: &'static str, builds: Arc<Builds>) {
+/// The live-reload socket: its path, and the builds it reports.
+#[derive(Clone)]
+pub struct LiveReload {
+    /// The path pages connect to (mdBook's `live-reload-endpoint`).
+    pub path: &'static str,
+    pub builds: Arc<Builds>,
+}
+
+/// Serves `site` on `listener` until the process ends; with `reload`,
+/// pages connecting to its path are told to reload after the next build.
+pub fn serve(listener: TcpListener, site: PathBuf, reload: Option<LiveReload>) {
     for stream in listener.incoming().flatten() {
         let site = site.clone();
-        let builds = Arc::clone(&builds);
+        let reload = reload.clone();
         std::thread::spawn(move || {
             // A client that goes away mid-answer is no error of ours.
-            let _ = answer(stream, &site, reload_path, &builds);
+            let _ = answer(stream, &site, reload.as_ref());
         });
     }
+}
+
+/// Serves `site` on a free port of 127.0.0.1 from a background thread; its
+/// base URL (`http://127.0.0.1:PORT/`).
+pub fn serve_in_background(site: &Path) -> Result<String, String> {
+    let listener = TcpListener::bind(("127.0.0.1", 0))
+        .map_err(|e| format!("cannot listen on 127.0.0.1: {e}"))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| format!("cannot read the server's address: {e}"))?;
+    let site = site.to_path_buf();
+    std::thread::spawn(move || serve(listener, site, None));
+    Ok(format!("http://{address}/"))
 }
 
 /// What a request asks for.
@@ -51,12 +73,7 @@ struct Request {
     websocket_key: Option<String>,
 }
 
-fn answer(
-    stream: TcpStream,
-    site: &Path,
-    reload_path: &str,
-    builds: &Builds,
-) -> std::io::Result<()> {
+fn answer(stream: TcpStream, site: &Path, reload: Option<&LiveReload>) -> std::io::Result<()> {
     stream.set_read_timeout(Some(Duration::from_secs(10)))?;
     let Some(request) = read_request(&mut BufReader::new(&stream))? else {
         return respond(
@@ -67,9 +84,11 @@ fn answer(
             true,
         );
     };
-    if request.path.trim_start_matches('/') == reload_path {
+    if let Some(reload) = reload
+        && request.path.trim_start_matches('/') == reload.path
+    {
         return match &request.websocket_key {
-            Some(key) => reload_socket(stream, key, builds),
+            Some(key) => reload_socket(stream, key, &reload.builds),
             None => respond(
                 &stream,
                 "400 Bad Request",
@@ -332,6 +351,7 @@ mod tests {
         assert_eq!(file_for(root, "/%2e%2e/index.html"), None);
         assert_eq!(file_for(root, "/missing.html"), None);
         assert_eq!(file_for(root, "/bad%zz"), None);
+        assert_eq!(file_for(root, "//etc/passwd"), None);
     }
 
     #[test]
@@ -343,8 +363,11 @@ mod tests {
         let address = listener.local_addr().unwrap();
         let builds = Arc::new(Builds::default());
         let root = site.path().to_path_buf();
-        let served = Arc::clone(&builds);
-        std::thread::spawn(move || serve(listener, root, "__livereload", served));
+        let reload = LiveReload {
+            path: "__livereload",
+            builds: Arc::clone(&builds),
+        };
+        std::thread::spawn(move || serve(listener, root, Some(reload)));
 
         let get = |request: &str| {
             let mut stream = TcpStream::connect(address).unwrap();
