@@ -9,7 +9,7 @@ use crate::workloads::{self, Runner, Workload};
 use crate::{ArenaUse, Cell, Mode, Sizes, allocator, harness};
 
 /// What a fixed-size arena reports about itself.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct ArenaCounters {
     pub capacity_bytes: usize,
     pub used_bytes: usize,

@@ -1,5 +1,6 @@
-//! The benchmark with the thread-cached bump allocator (`thread_cache::ThreadCache::bump_only`): a chunk per thread, no atomic per allocation, frees nothing as the global allocator (see
-//! `allocator_bench::child`).
+//! The benchmark with the thread-cached bump allocator as the global
+//! allocator (`thread_cache::ThreadCache::bump_only`: a chunk per thread, no
+//! atomic per allocation, frees nothing; see `allocator_bench::child`).
 //!
 //! Like `bench-bump`, its arena hands out memory nobody has touched, so
 //! before each run, outside the timed region, it writes the pages the run
@@ -7,8 +8,7 @@
 
 use std::process::ExitCode;
 
-use allocator_bench::child::{ArenaCounters, Hooks, main as bench_main};
-use allocator_bench::prefault::Prefault;
+use allocator_bench::prefault::arena_main;
 use thread_cache::ThreadCache;
 
 const ARENA_BYTES: usize = 512 << 20;
@@ -16,30 +16,6 @@ const ARENA_BYTES: usize = 512 << 20;
 #[global_allocator]
 static GLOBAL: ThreadCache<ARENA_BYTES> = ThreadCache::bump_only();
 
-static PREFAULT: Prefault = Prefault::new();
-
-fn before_run() {
-    // SAFETY: `arena_ptr` is valid for the whole arena, and no block lies
-    // past `used`; between runs no thread allocates (the workloads' threads
-    // have ended) and the next run's threads are spawned after this.
-    unsafe { PREFAULT.before_run(GLOBAL.arena_ptr(), GLOBAL.used(), GLOBAL.capacity()) };
-}
-
-fn counters() -> ArenaCounters {
-    ArenaCounters {
-        capacity_bytes: GLOBAL.capacity(),
-        used_bytes: GLOBAL.used(),
-        fallbacks: GLOBAL.fallback_count(),
-    }
-}
-
 fn main() -> ExitCode {
-    bench_main(
-        "thread-cache-bump",
-        Hooks {
-            arena: Some(counters),
-            before_run: Some(before_run),
-            ..Hooks::default()
-        },
-    )
+    arena_main("thread-cache-bump", &GLOBAL)
 }
