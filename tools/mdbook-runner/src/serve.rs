@@ -59,7 +59,10 @@ pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
         std::thread::sleep(Duration::from_millis(500));
         let now = Snapshot::of(&watched);
         let why = if let Some(changed) = seen.changed_in(&now) {
-            seen = now;
+            // An editor may write a file in several steps (truncate, then
+            // write): build from what is there once it stops changing, not
+            // from a half-written book.toml.
+            seen = settled(&watched, now);
             background.sources_changed();
             format!("{} changed", file_watch::shown(&changed, &book_dir))
         } else if background.take_ended() {
@@ -74,6 +77,18 @@ pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
         if let Ok(book) = load(&book_dir, &audience) {
             watched = watched_paths(&book_dir, &book);
         }
+    }
+}
+
+/// The files under `watched` once two looks 300 ms apart agree.
+fn settled(watched: &[PathBuf], mut now: Snapshot) -> Snapshot {
+    loop {
+        std::thread::sleep(Duration::from_millis(300));
+        let again = Snapshot::of(watched);
+        if again == now {
+            return now;
+        }
+        now = again;
     }
 }
 
