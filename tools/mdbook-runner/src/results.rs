@@ -170,8 +170,9 @@ fn wrong_answer_results(
 /// installed and the setting allows it.
 fn without_miri_note(package: &str) -> String {
     format!(
-        "> Only Miri catches this mistake, and Miri is not installed here, so its \
-         report is not shown. `cargo workbook miri --install` installs it; then \
-         rebuild the book, or run `cargo workbook wrong-answers {package}`."
+        "> Miri is what proves this mistake caught (a normal test run catches it \
+         only by luck, if at all), and Miri is not installed here, so its report \
+         is not shown. `cargo workbook miri --install` installs it; then rebuild \
+         the book, or run `cargo workbook wrong-answers {package}`."
     )
 }
