@@ -54,6 +54,12 @@ pub fn run_serve(port: u16) -> Result<(), String> {
         .args(["serve", "book", "--port", &port.to_string()])
         .spawn()
         .map_err(|e| format!("cannot start {}: {e}", runner.display()))?;
+    // The server listens before its first build: a port in use ends it at
+    // once, and that is said now, not after the playground's build.
+    std::thread::sleep(Duration::from_secs(1));
+    if let Some(stopped) = server_stopped(&mut server)? {
+        return stopped;
+    }
     step(
         3,
         3,
