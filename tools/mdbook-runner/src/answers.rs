@@ -238,7 +238,9 @@ fn code_blocks(html: &str) -> Vec<String> {
         let Some(len) = after[start..].find("</code>") else {
             break;
         };
-        blocks.push(decode_entities(&strip_tags(&after[start + 1..start + len])));
+        blocks.push(workbook_support::html::unescape(&strip_tags(
+            &after[start + 1..start + len],
+        )));
         rest = &after[start + len..];
     }
     blocks
@@ -256,15 +258,6 @@ fn strip_tags(html: &str) -> String {
         }
     }
     out
-}
-
-fn decode_entities(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&#x27;", "'")
-        .replace("&amp;", "&")
 }
 
 #[cfg(test)]

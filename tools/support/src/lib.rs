@@ -11,11 +11,13 @@
 //! - [`cache`]: a hash of labelled inputs and source trees, and a store of
 //!   results under it;
 //! - [`file_watch`]: noticing saved files (for `watch` and `serve`);
-//! - [`http`]: serving a built site on 127.0.0.1, with live reload.
+//! - [`http`]: serving a built site on 127.0.0.1, with live reload;
+//! - [`html`]: text read back out of HTML.
 
 pub mod cache;
 pub mod cargo;
 pub mod file_watch;
+pub mod html;
 pub mod http;
 pub mod process;
 pub mod toolchain;

@@ -9,6 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use heap_trace::Kind;
+use workbook_support::html;
 use workbook_support::http::{self, serve_in_background};
 
 /// Headless, isolated and quiet (no sandbox: CI runs as root). Without the
@@ -321,7 +322,7 @@ fn check_timeline(dom: &str) -> Result<(), String> {
     let number = |name: &str| number(dom, &format!("timeline-{name}"));
     let text = field_text(dom, "timeline-trace")
         .ok_or("the timeline shows no trace (was the run refused?)")?;
-    let trace = heap_trace::Trace::parse(&unescape_html(text))
+    let trace = heap_trace::Trace::parse(&html::unescape(text))
         .map_err(|e| format!("the trace the timeline shows does not parse: {e}"))?;
 
     // The numbers beside the pictures, recomputed from the trace.
@@ -608,7 +609,7 @@ fn log_entries(dom: &str) -> Vec<(String, String)> {
             let outcome = &rest[..rest.find('"')?];
             let text_start = rest.find('>')? + 1;
             let text = &rest[text_start..text_start + rest[text_start..].find('<')?];
-            Some((outcome.to_owned(), unescape_html(text)))
+            Some((outcome.to_owned(), html::unescape(text)))
         })
         .collect()
 }
@@ -635,15 +636,6 @@ fn follow_block(trace: &heap_trace::Trace, size: usize, align: usize) -> (Vec<us
         }
     }
     (sizes, false)
-}
-
-/// Undoes the escaping Chromium applies to text when it prints the DOM.
-fn unescape_html(text: &str) -> String {
-    text.replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&quot;", "\"")
-        .replace("&nbsp;", "\u{a0}")
-        .replace("&amp;", "&")
 }
 
 /// The text of `<output data-field="NAME">TEXT</output>`.
