@@ -35,11 +35,10 @@ pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
         .map_err(|e| format!("cannot read the server's address: {e}"))?;
 
     let started = Instant::now();
-    let (site, mut watched) = match load(&book_dir, &audience) {
-        Ok(book) => (book.build_dir_for("html"), watched_paths(&book_dir, &book)),
-        Err(e) => return Err(format!("cannot load the book: {e}")),
-    };
-    rebuild(&book_dir, &audience, "first build");
+    let first = load(&book_dir, &audience).map_err(|e| format!("cannot load the book: {e}"))?;
+    let site = first.build_dir_for("html");
+    let mut watched = watched_paths(&book_dir, &first);
+    build(first, "first build");
     let builds = Arc::new(Builds::default());
     {
         let reload = LiveReload {
@@ -70,12 +69,18 @@ pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
         } else {
             continue;
         };
-        if rebuild(&book_dir, &audience, &why) {
-            builds.finished();
-        }
-        // book.toml may name other directories to watch now.
-        if let Ok(book) = load(&book_dir, &audience) {
-            watched = watched_paths(&book_dir, &book);
+        match load(&book_dir, &audience) {
+            Ok(book) => {
+                // book.toml may name other directories to watch now.
+                watched = watched_paths(&book_dir, &book);
+                if build(book, &why) {
+                    builds.finished();
+                }
+            }
+            Err(e) => {
+                println!("[serve] {} · {why}: building", file_watch::clock());
+                report_failure(&e);
+            }
         }
     }
 }
@@ -96,12 +101,12 @@ fn load(book_dir: &Path, audience: &Audience) -> Result<MDBook, String> {
     book::load(book_dir, audience, Some(LIVE_RELOAD)).map_err(|e| format!("{e:#}"))
 }
 
-/// Builds the book; whether it built (a failure is printed, and the pages
-/// of the last good build stay up).
-fn rebuild(book_dir: &Path, audience: &Audience, why: &str) -> bool {
+/// Builds `book`; whether it built (a failure is printed, and the pages of
+/// the last good build stay up).
+fn build(book: MDBook, why: &str) -> bool {
     let started = Instant::now();
     println!("[serve] {} · {why}: building", file_watch::clock());
-    match load(book_dir, audience).and_then(|book| book.build().map_err(|e| format!("{e:#}"))) {
+    match book.build() {
         Ok(()) => {
             println!(
                 "[serve] {} · built in {:.1} s",
@@ -111,13 +116,17 @@ fn rebuild(book_dir: &Path, audience: &Audience, why: &str) -> bool {
             true
         }
         Err(e) => {
-            println!(
-                "[serve] {} · the book does not build; the pages of the last good build stay up:\n{e}",
-                file_watch::clock()
-            );
+            report_failure(&format!("{e:#}"));
             false
         }
     }
+}
+
+fn report_failure(e: &str) {
+    println!(
+        "[serve] {} · the book does not build; the pages of the last good build stay up:\n{e}",
+        file_watch::clock()
+    );
 }
 
 /// What a page can show: book.toml, the chapters and everything under
