@@ -16,7 +16,6 @@ pub const WASM_BINDGEN: Tool = Tool {
     krate: "wasm-bindgen-cli",
     version: "0.2.130",
     binary: "wasm-bindgen",
-    locked: false,
 };
 
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";

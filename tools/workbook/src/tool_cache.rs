@@ -15,9 +15,6 @@ pub struct Tool {
     pub krate: &'static str,
     pub version: &'static str,
     pub binary: &'static str,
-    /// `--locked` where it works on our registry mirror (it does not for
-    /// wasm-bindgen-cli, whose lock file pins a yanked dependency).
-    pub locked: bool,
 }
 
 pub fn cache_dir() -> Result<PathBuf, String> {
@@ -51,18 +48,17 @@ impl Tool {
             self.version,
             self.root()?.display()
         );
-        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
         // `--debug`: an unoptimised build compiles in about half the time,
-        // and what these tools do for the workbook (render a book, bind one
-        // small wasm module) takes seconds either way.
-        cmd.arg("install")
-            .arg(self.krate)
-            .args(["--debug", "--version", self.version, "--root"])
-            .arg(self.root()?);
-        if self.locked {
-            cmd.arg("--locked");
-        }
-        project::run_status(&mut cmd)?;
+        // and what the tool does for the workbook (bind one small wasm
+        // module) takes seconds either way. No `--locked`: wasm-bindgen-cli's
+        // lock file pins a dependency our registry mirror no longer has.
+        project::run_status(
+            workbook_support::cargo::cargo()
+                .arg("install")
+                .arg(self.krate)
+                .args(["--debug", "--version", self.version, "--root"])
+                .arg(self.root()?),
+        )?;
         match self.installed_version(&bin) {
             Some(v) if v == self.version => Ok(bin),
             other => Err(format!(
