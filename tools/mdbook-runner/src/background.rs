@@ -11,13 +11,13 @@
 //! every rebuild it causes.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::directive::Directive;
 use crate::programs::Missing;
+use crate::project::Project;
 use crate::render::code_block;
 use crate::results::{Settings, results_for};
 use crate::site::{Site, progress};
@@ -46,7 +46,7 @@ impl Background {
     /// running already), or the failure of an earlier background run.
     pub fn later(
         self: &Arc<Self>,
-        book_root: &Path,
+        project: Project,
         settings: &Settings,
         sites: BTreeMap<Directive, Vec<Site>>,
     ) -> BTreeMap<Directive, String> {
@@ -67,9 +67,8 @@ impl Background {
         if !to_produce.is_empty() && !state.running {
             state.running = true;
             let this = Arc::clone(self);
-            let root = book_root.to_path_buf();
             let settings = settings.clone();
-            std::thread::spawn(move || this.produce(root, settings, to_produce));
+            std::thread::spawn(move || this.produce(project, settings, to_produce));
         }
         shown
     }
@@ -85,17 +84,17 @@ impl Background {
         self.ended.swap(false, Ordering::AcqRel)
     }
 
-    fn produce(&self, root: PathBuf, settings: Settings, sites: BTreeMap<Directive, Vec<Site>>) {
+    fn produce(&self, project: Project, settings: Settings, sites: BTreeMap<Directive, Vec<Site>>) {
         let started = Instant::now();
         progress(&format!(
             "producing {} result(s) in the background; their pages show a placeholder until then",
             sites.len()
         ));
-        let (results, errors) = match results_for(&root, sites.clone(), &settings, Missing::Produce)
-        {
-            Ok(outcome) => outcome,
-            Err(e) => (BTreeMap::new(), vec![e]),
-        };
+        let (results, errors) =
+            match results_for(&project, sites.clone(), &settings, Missing::Produce) {
+                Ok(outcome) => outcome,
+                Err(e) => (BTreeMap::new(), vec![e]),
+            };
         let mut failed = BTreeMap::new();
         for (directive, where_used) in sites {
             if results.contains_key(&directive) {

@@ -30,6 +30,7 @@ mod external;
 mod html;
 mod preprocess;
 mod programs;
+mod project;
 mod render;
 mod results;
 mod serve;

@@ -11,10 +11,10 @@ use mdbook_preprocessor::book::{Book, BookItem};
 use crate::background::Background;
 use crate::directive::{self, Directive};
 use crate::programs::Missing;
+use crate::project::Project;
 use crate::results::{Settings, results_for};
 use crate::site::Site;
 use crate::widget;
-use workbook_support::workspace::Workspace;
 
 /// Replaces every directive of `book`. With `background`, results not in
 /// the cache yet are not produced here: the page shows a placeholder and
@@ -56,12 +56,27 @@ pub fn run(
         }
     }
 
+    if sites.is_empty() {
+        return if errors.is_empty() {
+            Ok(book)
+        } else {
+            Err(errors)
+        };
+    }
+    let project = match Project::load(&ctx.root) {
+        Ok(project) => project,
+        Err(e) => {
+            errors.push(e);
+            return Err(errors);
+        }
+    };
+
     // Widgets need no program: check their names, render them per chapter.
     let (widgets, sites): (BTreeMap<_, _>, BTreeMap<_, _>) = sites
         .into_iter()
         .partition(|(d, _)| matches!(d, Directive::Widget { .. }));
     if !widgets.is_empty() {
-        match Workspace::load(&ctx.root).and_then(|ws| widget::known(&ws.root)) {
+        match widget::known(&project.workspace.root) {
             Ok(known) => {
                 for (directive, where_used) in &widgets {
                     if let Directive::Widget { name } = directive
@@ -88,7 +103,7 @@ pub fn run(
     let mut results = if sites.is_empty() {
         BTreeMap::new()
     } else {
-        match results_for(&ctx.root, sites.clone(), &settings, missing) {
+        match results_for(&project, sites.clone(), &settings, missing) {
             Ok((results, failures)) => {
                 errors.extend(failures);
                 results
@@ -107,7 +122,7 @@ pub fn run(
             .into_iter()
             .filter(|(d, _)| !results.contains_key(d))
             .collect();
-        results.extend(background.later(&ctx.root, &settings, later));
+        results.extend(background.later(project, &settings, later));
     }
 
     book.for_each_chapter_mut(|chapter| {

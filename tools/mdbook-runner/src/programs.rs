@@ -17,6 +17,7 @@ use workbook_support::workspace::{Package, Workspace};
 
 use crate::compile;
 use crate::directive::Directive;
+use crate::project::Project;
 use crate::render::rendered;
 use crate::site::{Results, Site, progress};
 
@@ -91,16 +92,18 @@ pub enum Missing {
 /// With [`Missing::LeaveOut`], a directive without a cached result is
 /// neither in the results nor in the errors.
 pub fn program_results(
-    book_root: &Path,
+    project: &Project,
     sites: BTreeMap<Directive, Vec<Site>>,
     timeout: Duration,
     missing: Missing,
 ) -> Result<Results, String> {
-    let toolchain = Toolchain::detect(book_root)?;
+    let Project {
+        workspace: ws,
+        toolchain,
+    } = project;
     let mut results = BTreeMap::new();
     let mut errors = Vec::new();
     let mut jobs = Vec::new();
-    let mut workspace = None;
     let mut trees = TreeHashes::default();
     for (directive, where_used) in sites {
         let (package, requested_bin, args, release) = match &directive {
@@ -123,16 +126,12 @@ pub fn program_results(
                 false,
             ),
         };
-        let ws = match &workspace {
-            Some(ws) => ws,
-            None => workspace.insert(Workspace::load(book_root)?),
-        };
         let resolved = ws
             .package(&package)
             .and_then(|p| Ok((p, p.binary(requested_bin.as_deref())?)));
         match resolved {
             Ok((pkg, bin)) => {
-                let key = cache_key(ws, pkg, &directive, &toolchain, &mut trees)?;
+                let key = cache_key(ws, pkg, &directive, toolchain, &mut trees)?;
                 jobs.push(Job {
                     directive,
                     sites: where_used,
@@ -147,9 +146,9 @@ pub fn program_results(
             Err(e) => errors.extend(where_used.iter().map(|s| s.error(&e))),
         }
     }
-    let Some(ws) = workspace else {
+    if jobs.is_empty() {
         return Ok((results, errors));
-    };
+    }
 
     let store = Store::new(ws.target_dir.join("book-runner").join("cache"));
     let (cached, to_run): (Vec<Job>, Vec<Job>) =
@@ -168,7 +167,7 @@ pub fn program_results(
         return Ok((results, errors));
     }
 
-    let (executables, broken) = build(&ws, &to_run)?;
+    let (executables, broken) = build(ws, &to_run)?;
     let mut runnable = Vec::new();
     for job in to_run {
         if let Some(why) = broken.get(&job.package) {

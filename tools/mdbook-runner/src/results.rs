@@ -3,16 +3,15 @@
 //! runner's settings: produced now, or only those already cached.
 
 use std::collections::BTreeMap;
-use std::path::Path;
 use std::time::Duration;
 
 use mdbook_preprocessor::PreprocessorContext;
 
 use crate::directive::Directive;
 use crate::programs::{Missing, program_results};
+use crate::project::Project;
 use crate::render::code_block;
 use crate::site::{Results, Site, progress};
-use workbook_support::workspace::Workspace;
 use wrong_answer_check::RejectedBy;
 
 /// How long one program may run before the build gives up on it, unless
@@ -64,7 +63,7 @@ impl Settings {
 /// The results of `sites` (none of them widgets), and the errors of those
 /// that fail; with [`Missing::LeaveOut`], only those already cached.
 pub fn results_for(
-    book_root: &Path,
+    project: &Project,
     sites: BTreeMap<Directive, Vec<Site>>,
     settings: &Settings,
     missing: Missing,
@@ -76,10 +75,10 @@ pub fn results_for(
     let (mut results, mut errors) = if programs.is_empty() {
         (BTreeMap::new(), Vec::new())
     } else {
-        program_results(book_root, programs, timeout, missing)?
+        program_results(project, programs, timeout, missing)?
     };
     if !wrong_answers.is_empty() {
-        let (shown, failed) = wrong_answer_results(book_root, wrong_answers, settings, missing)?;
+        let (shown, failed) = wrong_answer_results(project, wrong_answers, settings, missing)?;
         results.extend(shown);
         errors.extend(failed);
     }
@@ -91,13 +90,16 @@ pub fn results_for(
 /// cache under the target directory, as the gallery step of
 /// `cargo workbook test`); an error where a wrong answer is not rejected.
 fn wrong_answer_results(
-    book_root: &Path,
+    project: &Project,
     sites: BTreeMap<Directive, Vec<Site>>,
     settings: &Settings,
     missing: Missing,
 ) -> Result<Results, String> {
-    let ws = Workspace::load(book_root)?;
-    let root = ws.root.clone();
+    let Project {
+        workspace,
+        toolchain,
+    } = project;
+    let root = &workspace.root;
     let mut results = BTreeMap::new();
     let mut errors = Vec::new();
     let mut wanted = Vec::new();
@@ -107,12 +109,12 @@ fn wrong_answer_results(
         let Directive::WrongAnswer { package } = &directive else {
             continue;
         };
-        match wrong_answer_check::by_package(&root, package) {
+        match wrong_answer_check::by_package(root, package) {
             Ok(answer) => {
                 let needs_miri = matches!(answer.rejected_by, RejectedBy::Miri { .. });
                 if needs_miri && settings.note_without_miri {
                     let missing = miri_missing
-                        .get_or_insert_with(|| wrong_answer_check::miri_ready(&root).is_err());
+                        .get_or_insert_with(|| wrong_answer_check::miri_ready(root).is_err());
                     if *missing {
                         results.insert(directive, without_miri_note(&answer.package));
                         continue;
@@ -125,7 +127,7 @@ fn wrong_answer_results(
     }
     let answers: Vec<_> = wanted.iter().map(|(_, _, a)| a.clone()).collect();
     if missing == Missing::LeaveOut {
-        let found = wrong_answer_check::cached_rejections(&root, &ws.target_dir, &answers);
+        let found = wrong_answer_check::cached_rejections(workspace, toolchain, &answers);
         for ((directive, where_used, _), found) in wanted.into_iter().zip(found) {
             match found {
                 Ok(Some(rejection)) => {
@@ -142,8 +144,8 @@ fn wrong_answer_results(
         answers.len()
     ));
     let proofs = wrong_answer_check::prove_rejected(
-        &root,
-        &ws.target_dir,
+        workspace,
+        toolchain,
         &answers,
         settings.timeout,
         &|message| progress(message),

@@ -673,3 +673,41 @@ fn a_target_directory_set_in_cargo_config_outside_the_workspace_is_used() {
         "nothing was built inside the workspace"
     );
 }
+
+/// `cargo metadata` takes about a second in a real workspace: a build asks
+/// it once, however many kinds of directive the book uses (each kind loaded
+/// the workspace again before).
+#[test]
+fn one_build_asks_cargo_metadata_once() {
+    use std::os::unix::fs::PermissionsExt;
+
+    let fixture = Fixture::new();
+    let log = fixture.dir.path().join("cargo-calls.log");
+    let logging_cargo = fixture.dir.path().join("logging-cargo");
+    let real_cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    std::fs::write(
+        &logging_cargo,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            Path::new(&real_cargo).display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&logging_cargo, std::fs::Permissions::from_mode(0o755)).unwrap();
+
+    let mut cmd = runner_command(&fixture.book());
+    cmd.env("CARGO", &logging_cargo);
+    let chapter = "# All kinds\n\n{{#run hello}}\n\n{{#wrong-answer wrong-1-off-by-one}}\n\n\
+                   {{#widget heap-map}}\n\nBuilt with {{#toolchain}}.\n";
+    let (output, content) = fixture.preprocess_command(cmd, chapter);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(content.is_some_and(|c| c.contains("hello from the fixture")));
+
+    let calls = std::fs::read_to_string(&log).expect("the runner ran cargo");
+    let metadata: Vec<&str> = calls
+        .lines()
+        .filter(|l| l.starts_with("metadata"))
+        .collect();
+    assert_eq!(metadata.len(), 1, "cargo was run as:\n{calls}");
+}

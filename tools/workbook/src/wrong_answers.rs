@@ -13,6 +13,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use workbook_support::toolchain::Toolchain;
+use workbook_support::workspace::Workspace;
 use wrong_answer_check::{RejectedBy, Rejection, WrongAnswer};
 
 use crate::{exercises, project};
@@ -59,13 +61,12 @@ pub fn check(root: &Path) -> Result<(), String> {
 /// Proves `answers` rejected and prints the tally; fails with every
 /// problem, those already found (`problems`) first.
 fn prove(root: &Path, answers: &[WrongAnswer], mut problems: Vec<String>) -> Result<(), String> {
-    let results = wrong_answer_check::prove_rejected(
-        root,
-        &project::target_dir(root),
-        answers,
-        TIMEOUT,
-        &|message| eprintln!("  [wrong answers] {message}"),
-    );
+    let workspace = Workspace::load(root)?;
+    let toolchain = Toolchain::detect(root)?;
+    let results =
+        wrong_answer_check::prove_rejected(&workspace, &toolchain, answers, TIMEOUT, &|message| {
+            eprintln!("  [wrong answers] {message}")
+        });
     let width = answers.iter().map(|a| a.package.len()).max().unwrap_or(0);
     let mut rejected = 0;
     for (answer, result) in answers.iter().zip(results) {

@@ -58,23 +58,18 @@ pub struct Rejection {
 
 /// Proves each of `answers` rejected by its exercise's tests, natively or
 /// under Miri as it declares; one result per answer, in order. Results
-/// found in the cache under `target_dir` are not run again; new proofs are
-/// stored there. The native ones build in one cargo invocation, the Miri
-/// ones in another. Each run may take `timeout`.
+/// found in the cache under the workspace's target directory are not run
+/// again; new proofs are stored there. The native ones build in one cargo
+/// invocation, the Miri ones in another. Each run may take `timeout`.
+/// `toolchain` builds `workspace` (native proofs are keyed by it).
 pub fn prove_rejected(
-    root: &Path,
-    target_dir: &Path,
+    workspace: &Workspace,
+    toolchain: &Toolchain,
     answers: &[WrongAnswer],
     timeout: Duration,
     progress: &dyn Fn(&str),
 ) -> Vec<Result<Rejection, String>> {
-    if answers.is_empty() {
-        return Vec::new();
-    }
-    let prover = match Prover::new(root, target_dir, timeout, progress) {
-        Ok(prover) => prover,
-        Err(e) => return answers.iter().map(|_| Err(e.clone())).collect(),
-    };
+    let prover = Prover::new(workspace, toolchain, timeout, progress);
     let mut results: Vec<Option<Result<Rejection, String>>> =
         answers.iter().map(|_| None).collect();
     let mut keys = BTreeMap::new();
@@ -129,55 +124,49 @@ pub fn prove_rejected(
         .collect()
 }
 
-/// The proofs of `answers` already in the cache under `target_dir`, found
-/// without running anything: `None` where an answer has no proof for its
-/// current inputs yet. One result per answer, in order.
+/// The proofs of `answers` already in the cache under the workspace's
+/// target directory, found without running anything: `None` where an
+/// answer has no proof for its current inputs yet. One result per answer,
+/// in order.
 pub fn cached_rejections(
-    root: &Path,
-    target_dir: &Path,
+    workspace: &Workspace,
+    toolchain: &Toolchain,
     answers: &[WrongAnswer],
 ) -> Vec<Result<Option<Rejection>, String>> {
-    if answers.is_empty() {
-        return Vec::new();
-    }
-    let quiet = |_: &str| {};
-    match Prover::new(root, target_dir, Duration::ZERO, &quiet) {
-        Ok(prover) => answers
-            .iter()
-            .map(|answer| Ok(prover.cached(answer, &prover.key(answer)?)))
-            .collect(),
-        Err(e) => answers.iter().map(|_| Err(e.clone())).collect(),
-    }
+    let prover = Prover::new(workspace, toolchain, Duration::ZERO, &|_| {});
+    answers
+        .iter()
+        .map(|answer| Ok(prover.cached(answer, &prover.key(answer)?)))
+        .collect()
 }
 
 struct Prover<'a> {
-    root: &'a Path,
-    target_dir: &'a Path,
+    workspace: &'a Workspace,
+    /// `rustc -vV` of the toolchain that builds the workspace.
+    rustc: &'a str,
     timeout: Duration,
     progress: &'a dyn Fn(&str),
-    workspace: Workspace,
-    rustc: String,
     store: Store,
 }
 
 impl<'a> Prover<'a> {
     fn new(
-        root: &'a Path,
-        target_dir: &'a Path,
+        workspace: &'a Workspace,
+        toolchain: &'a Toolchain,
         timeout: Duration,
         progress: &'a dyn Fn(&str),
-    ) -> Result<Self, String> {
-        let workspace = Workspace::load(root)?;
-        let rustc = Toolchain::detect(root)?.verbose;
-        Ok(Prover {
-            root,
-            target_dir,
+    ) -> Self {
+        Prover {
+            workspace,
+            rustc: &toolchain.verbose,
             timeout,
             progress,
-            workspace,
-            rustc,
-            store: Store::new(target_dir.join("wrong-answers")),
-        })
+            store: Store::new(workspace.target_dir.join("wrong-answers")),
+        }
+    }
+
+    fn root(&self) -> &Path {
+        &self.workspace.root
     }
 
     /// Everything that can change the proof.
@@ -196,13 +185,13 @@ impl<'a> Prover<'a> {
         match &answer.rejected_by {
             RejectedBy::Native => key.add("native", self.rustc.as_bytes()),
             RejectedBy::Miri { seeds } => {
-                key.add("miri", miri_toolchain(self.root)?.as_bytes());
+                key.add("miri", miri_toolchain(self.root())?.as_bytes());
                 key.add("miriflags", MIRIFLAGS.as_bytes());
                 key.add("seeds", seeds.as_bytes());
             }
         }
         for file in ["Cargo.toml", "Cargo.lock", ".cargo/config.toml"] {
-            key.add_file(file, &self.root.join(file));
+            key.add_file(file, &self.root().join(file));
         }
         // The package, its path dependencies, and the directories of target
         // files that live elsewhere (the exercise's tests).
@@ -215,7 +204,7 @@ impl<'a> Prover<'a> {
             }
         }
         for dir in dirs {
-            key.add_tree(&dir, self.root)?;
+            key.add_tree(&dir, self.root())?;
         }
         Ok(key.hex())
     }
@@ -261,10 +250,10 @@ impl<'a> Prover<'a> {
             }
             None => cargo(),
         };
-        cmd.current_dir(self.root)
+        cmd.current_dir(self.root())
             .args(args)
             .arg("--target-dir")
-            .arg(self.target_dir)
+            .arg(&self.workspace.target_dir)
             .env_remove("CARGO_TARGET_DIR")
             .env("RUST_BACKTRACE", "0");
         cmd
@@ -327,6 +316,47 @@ impl<'a> Prover<'a> {
             group.len()
         ));
         let broken = self.build(None, &["test"], group);
+        self.each(group, &broken, "", |answer| self.native_one(answer))
+    }
+
+    fn native_one(&self, answer: &WrongAnswer) -> Result<Rejection, String> {
+        let shown = format!("cargo test -p {} --no-fail-fast", answer.package);
+        let mut cmd = self.cargo(
+            None,
+            &["test", "--no-fail-fast", "--package", &answer.package],
+        );
+        let (status, stdout, stderr) = run_with_timeout(&mut cmd, self.timeout)
+            .map_err(|e| format!("{}: `{shown}`: {e}", answer.dir.display()))?;
+        let outcome = parse_libtest(&stdout);
+        if status.success() {
+            return Err(format!(
+                "{} PASSES its exercise's tests ({} passed with `{shown}`): they do not \
+                 catch this mistake",
+                answer.package,
+                outcome.passed.len()
+            ));
+        }
+        if outcome.failed.is_empty() && aborted(&stderr) {
+            return self.aborted_test(answer);
+        }
+        let (names, failures) = caught(answer, &outcome, &stdout, &stderr)?;
+        Ok(Rejection {
+            package: answer.package.clone(),
+            report: report::normalise(&report::native(&failures), self.root()),
+            caught: names,
+            cached: false,
+        })
+    }
+
+    /// `prove` for each answer of `group` that built (the others get their
+    /// build error from `broken`), with each one's time as progress.
+    fn each(
+        &self,
+        group: &[&WrongAnswer],
+        broken: &BTreeMap<String, String>,
+        how: &str,
+        prove: impl Fn(&WrongAnswer) -> Result<Rejection, String>,
+    ) -> Vec<Result<Rejection, String>> {
         group
             .iter()
             .map(|answer| {
@@ -334,34 +364,9 @@ impl<'a> Prover<'a> {
                     return Err(e.clone());
                 }
                 let started = Instant::now();
-                let shown = format!("cargo test -p {} --no-fail-fast", answer.package);
-                let mut cmd = self.cargo(
-                    None,
-                    &["test", "--no-fail-fast", "--package", &answer.package],
-                );
-                let (status, stdout, stderr) = run_with_timeout(&mut cmd, self.timeout)
-                    .map_err(|e| format!("{}: `{shown}`: {e}", answer.dir.display()))?;
-                let outcome = parse_libtest(&stdout);
-                let result = if status.success() {
-                    Err(format!(
-                        "{} PASSES its exercise's tests ({} passed with `{shown}`): they do not \
-                         catch this mistake",
-                        answer.package,
-                        outcome.passed.len()
-                    ))
-                } else if outcome.failed.is_empty() && aborted(&stderr) {
-                    self.aborted_test(answer)
-                } else {
-                    let caught = caught(answer, &outcome, &stdout, &stderr)?;
-                    Ok(Rejection {
-                        package: answer.package.clone(),
-                        report: report::normalise(&report::native(&caught.1), self.root),
-                        caught: caught.0,
-                        cached: false,
-                    })
-                };
+                let result = prove(answer);
                 (self.progress)(&format!(
-                    "{} ({:.1} s)",
+                    "{}{how} ({:.1} s)",
                     answer.package,
                     started.elapsed().as_secs_f64()
                 ));
@@ -392,7 +397,7 @@ impl<'a> Prover<'a> {
             return Ok(Rejection {
                 package: answer.package.clone(),
                 caught: names,
-                report: report::normalise(&report::native(&failures), self.root),
+                report: report::normalise(&report::native(&failures), self.root()),
                 cached: false,
             });
         };
@@ -406,13 +411,13 @@ impl<'a> Prover<'a> {
         Ok(Rejection {
             package: answer.package.clone(),
             caught: vec![test.clone()],
-            report: report::normalise(&report::aborted(&test, &stderr), self.root),
+            report: report::normalise(&report::aborted(&test, &stderr), self.root()),
             cached: false,
         })
     }
 
     fn miri(&self, group: &[&WrongAnswer]) -> Vec<Result<Rejection, String>> {
-        let toolchain = match miri_ready(self.root) {
+        let toolchain = match miri_ready(self.root()) {
             Ok(toolchain) => toolchain,
             Err(e) => return group.iter().map(|_| Err(e.clone())).collect(),
         };
@@ -421,22 +426,9 @@ impl<'a> Prover<'a> {
             group.len()
         ));
         let broken = self.build(Some(&toolchain), &["miri", "test"], group);
-        group
-            .iter()
-            .map(|answer| {
-                if let Some(e) = broken.get(&answer.package) {
-                    return Err(e.clone());
-                }
-                let started = Instant::now();
-                let result = self.miri_one(&toolchain, answer);
-                (self.progress)(&format!(
-                    "{} under Miri ({:.1} s)",
-                    answer.package,
-                    started.elapsed().as_secs_f64()
-                ));
-                result
-            })
-            .collect()
+        self.each(group, &broken, " under Miri", |answer| {
+            self.miri_one(&toolchain, answer)
+        })
     }
 
     /// Explores the declared seeds; at the first failing one, runs that
@@ -503,7 +495,7 @@ impl<'a> Prover<'a> {
             return Ok(Rejection {
                 package: answer.package.clone(),
                 caught: vec![test.clone()],
-                report: report::normalise(&report::miri(test, seed, &stderr), self.root),
+                report: report::normalise(&report::miri(test, seed, &stderr), self.root()),
                 cached: false,
             });
         }
@@ -513,7 +505,7 @@ impl<'a> Prover<'a> {
             caught: names,
             report: report::normalise(
                 &format!("Under Miri, seed {seed}:\n{}", report::native(&failures)),
-                self.root,
+                self.root(),
             ),
             cached: false,
         })
