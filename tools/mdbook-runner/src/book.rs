@@ -85,3 +85,34 @@ pub fn build(book_dir: &Path, audience: &Audience) -> std::result::Result<(), St
         .and_then(|book| book.build())
         .map_err(|e| format!("{e:#}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// mdBook's two crates move together, pinned exactly, and README names
+    /// the version a reader gets.
+    #[test]
+    fn mdbooks_crates_share_one_pin_and_readme_names_it() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let manifest: toml::Table = std::fs::read_to_string(root.join("Cargo.toml"))
+            .unwrap()
+            .parse()
+            .expect("the root Cargo.toml parses");
+        let pin = |krate: &str| {
+            manifest["workspace"]["dependencies"][krate]
+                .as_str()
+                .and_then(|v| v.strip_prefix('='))
+                .unwrap_or_else(|| panic!("root Cargo.toml pins {krate} = \"=X.Y.Z\""))
+                .to_owned()
+        };
+        let version = pin("mdbook-driver");
+        assert_eq!(pin("mdbook-preprocessor"), version);
+        let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+        let named = format!("library (version {version}, pinned in `Cargo.lock`");
+        assert!(
+            readme.contains(&named),
+            "README.md should say {named:?} where it explains serving the book"
+        );
+    }
+}
