@@ -38,13 +38,14 @@ pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
     let first = load(&book_dir, &audience).map_err(|e| format!("cannot load the book: {e}"))?;
     let site = first.build_dir_for("html");
     let mut watched = watched_paths(&book_dir, &first);
-    build(first, "first build");
+    build(first, &site, "first build");
     let builds = Arc::new(Builds::default());
     {
         let reload = LiveReload {
             path: LIVE_RELOAD,
             builds: Arc::clone(&builds),
         };
+        let site = site.clone();
         std::thread::spawn(move || http::serve(listener, site, Some(reload)));
     }
     println!(
@@ -73,7 +74,7 @@ pub fn serve(book_dir: &Path, address: &str) -> Result<(), String> {
             Ok(book) => {
                 // book.toml may name other directories to watch now.
                 watched = watched_paths(&book_dir, &book);
-                if build(book, &why) {
+                if build(book, &site, &why) {
                     builds.finished();
                 }
             }
@@ -101,12 +102,26 @@ fn load(book_dir: &Path, audience: &Audience) -> Result<MDBook, String> {
     book::load(book_dir, audience, Some(LIVE_RELOAD)).map_err(|e| format!("{e:#}"))
 }
 
-/// Builds `book`; whether it built (a failure is printed, and the pages of
-/// the last good build stay up).
-fn build(book: MDBook, why: &str) -> bool {
+/// Builds `book` and serves its pages from `site`; whether it built (a
+/// failure is printed, and the pages of the last good build stay up).
+///
+/// mdBook empties its output directory before it writes the pages, and
+/// stops halfway on an error (a broken theme template, say). So the book is
+/// built into a directory beside `site` and put in its place only once it
+/// is whole: a page asked for during a build, or after a failed one, is the
+/// last good build's, never a 404.
+fn build(mut book: MDBook, site: &Path, why: &str) -> bool {
     let started = Instant::now();
     println!("[serve] {} · {why}: building", file_watch::clock());
-    match book.build() {
+    let staging = beside(site, "next");
+    book.config.build.build_dir = staging.clone();
+    let built = book
+        .build()
+        .map_err(|e| format!("{e:#}"))
+        .and_then(|()| publish(&book.build_dir_for("html"), site));
+    // Whatever is left of a failed build (or other renderers' output).
+    let _ = std::fs::remove_dir_all(&staging);
+    match built {
         Ok(()) => {
             println!(
                 "[serve] {} · built in {:.1} s",
@@ -116,10 +131,42 @@ fn build(book: MDBook, why: &str) -> bool {
             true
         }
         Err(e) => {
-            report_failure(&format!("{e:#}"));
+            report_failure(&e);
             false
         }
     }
+}
+
+/// `site` with `suffix` added to its name: `book/build.next`.
+fn beside(site: &Path, suffix: &str) -> PathBuf {
+    let mut name = site.file_name().unwrap_or_default().to_owned();
+    name.push(format!(".{suffix}"));
+    site.with_file_name(name)
+}
+
+/// Puts the pages in `built` in place of those in `site`: two renames, so
+/// `site` is never half-written.
+fn publish(built: &Path, site: &Path) -> Result<(), String> {
+    let old = beside(site, "old");
+    let remove_old = || match std::fs::remove_dir_all(&old) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(format!("cannot remove {}: {e}", old.display()))
+        }
+        _ => Ok(()),
+    };
+    remove_old()?;
+    if site.exists() {
+        std::fs::rename(site, &old)
+            .map_err(|e| format!("cannot move {} aside: {e}", site.display()))?;
+    }
+    std::fs::rename(built, site).map_err(|e| {
+        format!(
+            "cannot move the new pages from {} to {}: {e}",
+            built.display(),
+            site.display()
+        )
+    })?;
+    remove_old()
 }
 
 fn report_failure(e: &str) {

@@ -560,6 +560,42 @@ fn serve_shows_a_placeholder_at_once_then_the_output_and_a_failure_once() {
     assert!(missing.starts_with("HTTP/1.1 404"), "{missing}");
 }
 
+/// mdBook empties its output directory before it renders, and a broken
+/// theme template stops it halfway: the server builds beside the pages it
+/// serves, so they stay up through a failed build.
+#[test]
+fn serve_keeps_the_last_good_pages_through_a_failed_build() {
+    let fixture = Fixture::new();
+    let chapter = fixture.book().join("src/chapter.md");
+    std::fs::write(&chapter, "# Chapter\n\nThe first version.\n").unwrap();
+    let server = Server::start(&fixture.book());
+    let page = server.get("/chapter.html");
+    assert!(page.contains("The first version."), "{page}");
+
+    let theme = fixture.book().join("theme");
+    std::fs::create_dir_all(&theme).unwrap();
+    std::fs::write(theme.join("head.hbs"), "{{#if}}").unwrap();
+    server.wait_for("the book does not build", 0);
+    let page = server.get("/chapter.html");
+    assert!(
+        page.starts_with("HTTP/1.1 200 OK") && page.contains("The first version."),
+        "{page}\n{}",
+        server.log()
+    );
+
+    std::fs::remove_dir_all(&theme).unwrap();
+    std::fs::write(&chapter, "# Chapter\n\nThe second version.\n").unwrap();
+    server.wait_for("· built in", 1);
+    let page = server.get("/chapter.html");
+    assert!(page.contains("The second version."), "{page}");
+    for left in ["build.next", "build.old"] {
+        assert!(
+            !fixture.book().join(left).exists(),
+            "{left} is left beside the site"
+        );
+    }
+}
+
 #[test]
 fn a_widget_becomes_its_div_and_loader_and_an_unknown_one_fails_the_build() {
     let fixture = Fixture::new();

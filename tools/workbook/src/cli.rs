@@ -77,7 +77,7 @@ pub enum Command {
         #[arg(long, default_value_t = 3000, value_parser = clap::value_parser!(u16).range(1..))]
         port: u16,
     },
-    /// Build the book into book/build (installs mdBook once)
+    /// Build the book into book/build, running the programs its pages show (cached)
     Book,
     /// Record a program's (or an exercise's tests') heap and draw it
     #[command(group = clap::ArgGroup::new("target").multiple(false))]
