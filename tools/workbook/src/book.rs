@@ -9,6 +9,14 @@ use crate::project;
 
 const RUNNER_PACKAGE: &str = "mdbook-runner";
 
+/// Where the book is built (book.toml's `build-dir`), from the workspace
+/// root.
+pub const SITE_DIR: &str = "book/build";
+
+/// Where the playground is placed among the book's sources, from the
+/// workspace root; mdBook copies it into the site.
+const PLAYGROUND_DIR: &str = "book/src/playground";
+
 /// Who a book build is for.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum For {
@@ -34,7 +42,7 @@ pub fn build(root: &Path, purpose: For) -> Result<(), String> {
         3,
         "building the wasm playground into book/src/playground (the book copies it into the site)",
     );
-    crate::playground::build_into(root, &root.join("book/src/playground"))?;
+    place_playground(root)?;
     step(
         3,
         3,
@@ -58,6 +66,11 @@ pub fn check(root: &Path) -> Result<(), String> {
             .current_dir(root)
             .args(["check", "book"]),
     )
+}
+
+/// Builds the wasm playground into the book's sources.
+pub fn place_playground(root: &Path) -> Result<(), String> {
+    crate::playground::build_into(root, &root.join(PLAYGROUND_DIR)).map(|_| ())
 }
 
 /// Builds the runner; its path.

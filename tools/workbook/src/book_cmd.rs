@@ -14,7 +14,7 @@ use std::time::Duration;
 use workbook_support::file_watch::{self, Snapshot};
 use workbook_support::workspace::Workspace;
 
-use crate::book::{For, build, build_runner, step};
+use crate::book::{For, SITE_DIR, build, build_runner, place_playground, step};
 use crate::project;
 
 /// `cargo workbook book`: build the book into `book/build`.
@@ -23,7 +23,7 @@ pub fn run_book() -> Result<(), String> {
     build(&root, For::Reader)?;
     println!(
         "the book is in {} (open index.html, or `cargo workbook serve`)",
-        root.join("book/build").display()
+        root.join(SITE_DIR).display()
     );
     Ok(())
 }
@@ -89,7 +89,7 @@ pub fn run_serve(port: u16) -> Result<(), String> {
 /// Builds the playground into the book's sources; a failed build is
 /// reported and leaves the last good playground in place.
 fn build_playground(root: &Path) {
-    match crate::playground::build_into(root, &root.join("book/src/playground")) {
+    match place_playground(root) {
         Ok(_) => println!("[serve] {} · the playground is built", file_watch::clock()),
         Err(e) => println!("[serve] the playground does not build: {e}"),
     }

@@ -96,7 +96,7 @@ pub fn run() -> Result<(), String> {
 /// After the book step, which built `book/build` with the widgets in it.
 fn playground(root: &std::path::Path) -> Result<(), String> {
     crate::playground::check(root)?;
-    crate::playground_web::book_end_to_end(&root.join("book/build"))
+    crate::playground_web::book_end_to_end(&root.join(crate::book::SITE_DIR))
 }
 
 fn fmt(root: &std::path::Path) -> Result<(), String> {
